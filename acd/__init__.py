@@ -1,0 +1,1 @@
+"""ACD: agents, queues, routing, callbacks, dialer (issue #5)."""

@@ -1,0 +1,1 @@
+"""Flask + Flask-Admin back office, agent desk, reports (issue #6)."""

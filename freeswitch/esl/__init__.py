@@ -1,0 +1,1 @@
+"""ESL wire format and the Twisted protocol that speaks it."""

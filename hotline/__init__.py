@@ -1,0 +1,1 @@
+"""Hotline composition root: settings, CLI and the wiring of the services."""

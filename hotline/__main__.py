@@ -1,0 +1,3 @@
+import sys
+from hotline.cli import main
+sys.exit(main())

@@ -1,0 +1,221 @@
+"""Settings: one TOML file plus ``HOTLINE_*`` environment overrides, checked at start.
+
+Every key lives in a section (``[db] url = ...``); the environment variable
+for it is ``HOTLINE_<SECTION>_<KEY>`` in upper case, so ``db.url`` is
+``HOTLINE_DB_URL``. Defaults run on one machine with no setup: SQLite under
+``var/``, the built-in switch simulator, the admin UI on 127.0.0.1:8080.
+A bad value stops start-up with a message naming the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class SettingsError(Exception):
+    """A setting is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    url: str = "sqlite:///var/hotline.db"
+    pool_size: int = 8
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class SwitchSettings:
+    #: "sim" runs the built-in simulator in-process; "freeswitch" connects to a real one.
+    mode: str = "sim"
+    host: str = "127.0.0.1"
+    port: int = 8021
+    password: str = "ClueCon"
+    reconnect_max_delay: float = 30.0
+    command_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class CallServerSettings:
+    """Where the engine listens for FreeSWITCH's outbound ``socket`` connections."""
+
+    host: str = "127.0.0.1"
+    port: int = 8084
+    linger: int = 10
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """The switch simulator (``hotline sim`` or in-process when switch.mode = sim)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8021
+    password: str = "ClueCon"
+    socket_host: str = "127.0.0.1"
+    socket_port: int = 8084
+    sounds_dir: str = "var/sim/sounds"
+    recordings_dir: str = "var/sim/recordings"
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: str = ""
+    demo_mode: bool = True
+
+
+@dataclass(frozen=True)
+class CrmSettings:
+    blacklist_threshold: int = 3
+    default_region: str = "CN"
+    points_per_yuan: int = 1
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    cache_dir: str = "var/prompts"
+    voice_zh: str = "sit/cmn-latn-pinyin"
+    voice_en: str = "gmw/en-us"
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    model_path: str = ""
+    confidence: float = 0.6
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: DbSettings = field(default_factory=DbSettings)
+    switch: SwitchSettings = field(default_factory=SwitchSettings)
+    callserver: CallServerSettings = field(default_factory=CallServerSettings)
+    sim: SimSettings = field(default_factory=SimSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    crm: CrmSettings = field(default_factory=CrmSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    var_dir: str = "var"
+
+
+def _convert(section: str, key: str, raw: Any, kind: type) -> Any:
+    name = f"{section}.{key}"
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name}: expected true/false, got {raw!r}")
+    if kind is int:
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if kind is float:
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
+    if not isinstance(raw, (str, int, float)):
+        raise SettingsError(f"{name}: expected text, got {raw!r}")
+    return str(raw)
+
+
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+def _build_section(section: str, cls: type, values: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise SettingsError(f"[{section}]: unknown key(s) {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for key, fld in known.items():
+        env_name = f"HOTLINE_{section.upper()}_{key.upper()}"
+        kind = _TYPES[fld.type] if isinstance(fld.type, str) else fld.type
+        if env_name in env:
+            kwargs[key] = _convert(section, key, env[env_name], kind)
+        elif key in values:
+            kwargs[key] = _convert(section, key, values[key], kind)
+    return cls(**kwargs)
+
+
+def load_settings(path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (``HOTLINE_CONFIG`` when no path is given), apply the environment, validate."""
+    env = os.environ if env is None else env
+    path = path or env.get("HOTLINE_CONFIG")
+    data: dict[str, Any] = {}
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise SettingsError(f"settings file {path} does not exist (HOTLINE_CONFIG)") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
+    sections = {f.name: f for f in fields(Settings) if f.name != "var_dir"}
+    unknown = set(data) - set(sections) - {"var_dir"}
+    if unknown:
+        raise SettingsError(f"unknown settings section(s): {', '.join(sorted(unknown))}")
+    built: dict[str, Any] = {}
+    for name, fld in sections.items():
+        values = data.get(name, {})
+        if not isinstance(values, dict):
+            raise SettingsError(f"[{name}] must be a table")
+        cls = fld.default_factory  # type: ignore[misc]
+        built[name] = _build_section(name, cls, values, env)
+    var_dir = str(env.get("HOTLINE_VAR_DIR", data.get("var_dir", "var")))
+    settings = Settings(var_dir=var_dir, **built)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Refuse settings that cannot work, with a message a person can act on."""
+    try:
+        url = make_url(settings.db.url)
+    except ArgumentError:
+        raise SettingsError(
+            f"db.url (HOTLINE_DB_URL) is not a database URL: {settings.db.url!r}; "
+            "expected e.g. sqlite:///var/hotline.db or postgresql+psycopg://user:pw@host/db"
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise SettingsError(
+            f"db.url (HOTLINE_DB_URL): unsupported database {url.get_backend_name()!r}; use sqlite or postgresql"
+        )
+    if settings.switch.mode not in ("sim", "freeswitch"):
+        raise SettingsError(f"switch.mode must be 'sim' or 'freeswitch', got {settings.switch.mode!r}")
+    for name, port in (
+        ("switch.port", settings.switch.port),
+        ("callserver.port", settings.callserver.port),
+        ("sim.port", settings.sim.port),
+        ("sim.socket_port", settings.sim.socket_port),
+        ("admin.port", settings.admin.port),
+    ):
+        if not 0 <= port <= 65535:
+            raise SettingsError(f"{name} must be a TCP port (0-65535), got {port}")
+    if settings.crm.blacklist_threshold < 1:
+        raise SettingsError("crm.blacklist_threshold must be at least 1")
+    if not 0.0 <= settings.asr.confidence <= 1.0:
+        raise SettingsError("asr.confidence must be between 0 and 1")
+
+
+def database_url(settings: Settings) -> str:
+    """The DB URL with relative SQLite paths made absolute and their folder created."""
+    url = make_url(settings.db.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = url.set(database=str(path.resolve()))
+    return url.render_as_string(hide_password=False)

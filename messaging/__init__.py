@@ -1,0 +1,1 @@
+"""SMS, e-mail and fax through one durable outbox."""
