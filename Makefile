@@ -1,0 +1,29 @@
+# The two commands of the README contract:
+#   make run   - from nothing: venv, database, demo data, then engine + simulator + admin
+#   make test  - the whole test suite (SQLite; PostgreSQL too when HOTLINE_TEST_PG_URL is set)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test venv system-deps db demo clean bench
+
+$(BIN)/hotline: pyproject.toml
+	bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
+	@touch $@
+
+venv: $(BIN)/hotline
+
+run: venv
+	$(BIN)/hotline db upgrade
+	$(BIN)/hotline demo-data
+	$(BIN)/hotline run
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python bench/esl_parse.py
+	$(BIN)/python bench/crm_orders.py
+
+clean:
+	rm -rf var .pytest_cache .hypothesis

@@ -1,0 +1,76 @@
+"""Settings: defaults need no setup, TOML and HOTLINE_* overrides apply, bad values fail clearly."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.settings import SettingsError, database_url, load_settings
+
+
+def test_defaults_need_no_setup():
+    settings = load_settings(env={})
+    assert settings.db.url == "sqlite:///var/hotline.db"
+    assert settings.switch.mode == "sim"
+    assert (settings.admin.host, settings.admin.port) == ("127.0.0.1", 8080)
+    assert (settings.sim.port, settings.sim.password) == (8021, "ClueCon")
+    assert settings.callserver.port == 8084
+    assert settings.crm.blacklist_threshold == 3
+
+
+def test_toml_file_then_environment_override(tmp_path):
+    config = tmp_path / "hotline.toml"
+    config.write_text('[db]\nurl = "sqlite:///x.db"\n[admin]\nport = 9090\n[crm]\nblacklist_threshold = 5\n')
+    env = {"HOTLINE_CONFIG": str(config), "HOTLINE_ADMIN_PORT": "9191"}
+    settings = load_settings(env=env)
+    assert settings.db.url == "sqlite:///x.db"
+    assert settings.admin.port == 9191
+    assert settings.crm.blacklist_threshold == 5
+
+
+def test_db_url_from_hotline_db_url():
+    settings = load_settings(env={"HOTLINE_DB_URL": "postgresql+psycopg://u:p@localhost/db"})
+    assert settings.db.url.startswith("postgresql+psycopg://")
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"HOTLINE_DB_URL": "not a url"}, "not a database URL"),
+        ({"HOTLINE_DB_URL": "mysql://u@h/db"}, "unsupported database 'mysql'"),
+        ({"HOTLINE_ADMIN_PORT": "eighty"}, "admin.port: expected a whole number"),
+        ({"HOTLINE_ADMIN_PORT": "70000"}, "admin.port must be a TCP port"),
+        ({"HOTLINE_SWITCH_MODE": "asterisk"}, "switch.mode"),
+        ({"HOTLINE_ADMIN_DEMO_MODE": "maybe"}, "expected true/false"),
+        ({"HOTLINE_CRM_BLACKLIST_THRESHOLD": "0"}, "at least 1"),
+    ],
+)
+def test_bad_values_are_refused_with_the_key_named(env, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env=env)
+
+
+def test_unknown_section_and_key_are_refused(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[dbb]\nurl='x'\n")
+    with pytest.raises(SettingsError, match="unknown settings section"):
+        load_settings(config, env={})
+    config.write_text("[db]\nulr='x'\n")
+    with pytest.raises(SettingsError, match=r"\[db\]: unknown key\(s\) ulr"):
+        load_settings(config, env={})
+
+
+def test_missing_and_invalid_toml_files(tmp_path):
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", env={})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[db\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(broken, env={})
+
+
+def test_relative_sqlite_path_is_made_absolute_and_its_folder_created(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(env={"HOTLINE_DB_URL": "sqlite:///data/sub/h.db"})
+    url = database_url(settings)
+    assert url == f"sqlite:///{tmp_path}/data/sub/h.db"
+    assert (tmp_path / "data" / "sub").is_dir()
