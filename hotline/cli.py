@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("hotline.run_command:main", "run the engine (+ simulator and admin UI in demo mode)"),
     "sim": ("hotline.sim_command:main", "run the FreeSWITCH simulator on its own"),
     "call": ("hotline.call_command:main", "place a simulated call through a running simulator"),
+    "prompts": ("hotline.prompts_command:main", "prompt catalogue: list, render static prompts to the audio cache"),
 }
 
 #: name -> function(parser) adding the subcommand's own arguments.
@@ -30,6 +31,7 @@ ARGUMENTS: dict[str, str] = {
     "run": "hotline.run_command:add_arguments",
     "sim": "hotline.sim_command:add_arguments",
     "call": "hotline.call_command:add_arguments",
+    "prompts": "hotline.prompts_command:add_arguments",
 }
 
 
