@@ -34,6 +34,28 @@ class AuthenticationError(CommandError):
     """``auth``/``userauth`` was refused (``-ERR invalid``)."""
 
 
+class CommandNotFound(CommandError):
+    """``-ERR command not found``: unknown command, a command sent before auth,
+    or (outbound ``getvar``) a variable that is not set."""
+
+
+class InvalidSession(CommandError):
+    """``-ERR invalid session id [<uuid>]`` / ``-ERR invalid uuid``: no such channel."""
+
+
+def command_error(command: str, reply: str) -> CommandError:
+    """The most specific :class:`CommandError` for a ``-ERR`` Reply-Text."""
+    verb = command.split(" ", 1)[0].lower()
+    if verb in ("auth", "userauth"):
+        return AuthenticationError(command, reply)
+    reason = reply[4:].strip().lower() if reply.startswith("-ERR") else reply.lower()
+    if reason == "command not found":
+        return CommandNotFound(command, reply)
+    if reason.startswith("invalid session id") or reason == "invalid uuid":
+        return InvalidSession(command, reply)
+    return CommandError(command, reply)
+
+
 class ApiError(CommandError):
     """An ``api``/``bgapi`` command answered with ``-ERR``/``-USAGE`` in its body."""
 

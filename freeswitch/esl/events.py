@@ -4,12 +4,20 @@ Whatever format a connection asked for (``event plain|json|xml``), the rest of
 the engine sees an :class:`Event`: decoded header values, multi-value
 (``ARRAY::``) headers left as FreeSWITCH's string unless asked for as a list,
 and the optional body.
+
+Plain events are decoded lazily. A CHANNEL_* event carries ~115 header lines
+(~4 KiB) but dispatch reads its name and a handler reads a handful of headers,
+so the header block is kept as bytes; a single header is found with one
+``bytes.find`` and the whole block is only split and URL-decoded when a caller
+iterates it (or after a few single lookups). This is what lets one core keep
+up with a busy switch (see ``bench/esl_parse.py``).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Iterator, Mapping
+from typing import Iterator
+from collections.abc import Mapping
 from xml.etree import ElementTree
 
 from freeswitch.esl.errors import EslProtocolError
@@ -18,18 +26,68 @@ from freeswitch.esl.urlcode import fs_url_decode
 
 EVENT_CONTENT_TYPES = frozenset({"text/event-plain", "text/event-json", "text/event-xml"})
 
+#: Single-header lookups answered from the raw block before decoding it all.
+_PEEK_LIMIT = 8
+_PEEK_KEYS: dict[str, tuple[bytes, bytes, int]] = {}
+
 
 class Event(Mapping[str, str]):
     """One FreeSWITCH event: decoded headers (in wire order) and an optional body."""
 
-    __slots__ = ("headers", "body")
+    __slots__ = ("_headers", "_raw", "_end", "_peeks", "body")
 
-    def __init__(self, headers: dict[str, str], body: str | None = None) -> None:
-        self.headers = headers
+    def __init__(self, headers: dict[str, str] | None = None, body: str | None = None) -> None:
+        self._headers = headers if headers is not None else {}
+        self._raw: bytes | None = None
+        self._end = 0
+        self._peeks = 0
         self.body = body
 
+    @classmethod
+    def from_plain_block(cls, data: bytes, end: int | None = None, body: str | None = None) -> "Event":
+        """An event whose ``Name: url-encoded-value`` block ``data[:end]`` is decoded on first use."""
+        event = cls.__new__(cls)
+        event._headers = None  # type: ignore[assignment]
+        event._raw = data
+        event._end = len(data) if end is None else end
+        event._peeks = 0
+        event.body = body
+        return event
+
+    # -- Mapping -------------------------------------------------------------
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """All headers, decoded, in wire order (the last of duplicated names wins)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _decode_block(self._raw[: self._end])  # type: ignore[index]
+            self._raw = None
+        return headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
+        self._raw = None
+
     def __getitem__(self, name: str) -> str:
+        if self._headers is None and self._peeks < _PEEK_LIMIT:
+            self._peeks += 1
+            return self._peek(name)
         return self.headers[name]
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self[name]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.headers)
@@ -37,29 +95,60 @@ class Event(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self.headers)
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Event):
+            return self.headers == other.headers and self.body == other.body
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __repr__(self) -> str:
         return f"<Event {self.name} {self.uuid or ''}>"
 
+    def _peek(self, name: str) -> str:
+        raw: bytes = self._raw  # type: ignore[assignment]
+        limit = self._end
+        keys = _PEEK_KEYS.get(name)
+        if keys is None:
+            key = (name + ":").encode("utf-8", "surrogatepass")
+            keys = (key, b"\n" + key, len(key))
+            if len(_PEEK_KEYS) < 4096:
+                _PEEK_KEYS[name] = keys
+        if raw.startswith(keys[0]):
+            start = keys[2]
+        else:
+            start = raw.find(keys[1], 0, limit)
+            if start == -1:
+                raise KeyError(name)
+            start += keys[2] + 1
+        end = raw.find(b"\n", start, limit)
+        value = raw[start : end if end != -1 else limit].decode("utf-8", "replace")
+        if value.startswith(" "):
+            value = value[1:]
+        return fs_url_decode(value) if "%" in value else value
+
+    # -- convenience ---------------------------------------------------------
+
     @property
     def name(self) -> str:
-        return self.headers.get("Event-Name", "")
+        return self.get("Event-Name", "")
 
     @property
     def subclass(self) -> str:
-        return self.headers.get("Event-Subclass", "")
+        return self.get("Event-Subclass", "")
 
     @property
     def uuid(self) -> str:
         """The channel's ``Unique-ID`` (empty for non-channel events)."""
-        return self.headers.get("Unique-ID", "")
+        return self.get("Unique-ID", "")
 
     def variable(self, name: str, default: str | None = None) -> str | None:
         """A channel variable carried as ``variable_<name>``."""
-        return self.headers.get("variable_" + name, default)
+        return self.get("variable_" + name, default)
 
     def values(self, name: str) -> list[str]:  # type: ignore[override]
         """A header as a list: ``ARRAY::a|:b`` gives ``["a", "b"]``."""
-        value = self.headers.get(name)
+        value = self.get(name)
         if value is None:
             return []
         if value.startswith("ARRAY::"):
@@ -67,17 +156,23 @@ class Event(Mapping[str, str]):
         return [value]
 
 
+def _decode_block(head: bytes) -> dict[str, str]:
+    return parse_plain_headers(head.decode("utf-8", errors="replace"))
+
+
 def parse_plain_headers(text: str) -> dict[str, str]:
-    """Decode a block of ``Name: url-encoded-value`` lines (no blank line inside)."""
+    """Decode a block of ``Name: url-encoded-value`` lines (no blank line inside).
+
+    Lines without a colon are skipped: by the time a block is decoded lazily
+    the frame has long been accepted, and one odd line must not hide the rest.
+    """
     headers: dict[str, str] = {}
     for line in text.split("\n"):
-        if not line:
-            continue
         name, sep, value = line.partition(": ")
         if not sep:
             name, sep, value = line.partition(":")
             if not sep:
-                raise EslProtocolError(f"malformed event header {line[:80]!r}")
+                continue
         if "%" in value:
             value = fs_url_decode(value)
         headers[name] = value
@@ -85,47 +180,62 @@ def parse_plain_headers(text: str) -> dict[str, str]:
 
 
 def parse_plain_event(data: bytes) -> Event:
-    """Parse the body of a ``text/event-plain`` frame."""
-    text = data.decode("utf-8", errors="replace")
-    head, _, rest = text.partition("\n\n")
-    headers = parse_plain_headers(head)
-    body = None
-    clen = headers.get("Content-Length")
-    if clen is not None:
-        try:
-            size = int(clen)
-        except ValueError:
-            raise EslProtocolError(f"bad event Content-Length {clen!r}") from None
-        raw = rest.encode("utf-8")
-        if size < 0 or size > len(raw):
-            raise EslProtocolError("event body shorter than its Content-Length")
-        body = raw[:size].decode("utf-8", errors="replace")
-    return Event(headers, body)
+    """Parse the body of a ``text/event-plain`` frame.
+
+    Events with their own ``Content-Length`` (``BACKGROUND_JOB``, ``sendevent``
+    with a body) are decoded at once to cut the body out; others lazily.
+    """
+    if not data.startswith(b"Content-Length:") and data.find(b"\nContent-Length:") == -1:
+        # No body: the block runs to the trailing blank line (one scan, no copy).
+        end = len(data)
+        while end and data[end - 1] == 0x0A:
+            end -= 1
+        return Event.from_plain_block(data, end)
+    split = data.find(b"\n\n")
+    head = data if split == -1 else data[:split]
+    headers = _decode_block(head)
+    rest = b"" if split == -1 else data[split + 2 :]
+    clen = headers.get("Content-Length", "").strip()
+    if not clen.isdigit() or not clen.isascii():
+        raise EslProtocolError(f"bad event Content-Length {clen[:40]!r}")
+    size = int(clen)
+    if size > len(rest):
+        raise EslProtocolError("event body shorter than its Content-Length")
+    return Event(headers, rest[:size].decode("utf-8", errors="replace"))
 
 
 def parse_json_event(data: bytes) -> Event:
-    """Parse the body of a ``text/event-json`` frame (values are not URL-encoded)."""
+    """Parse the body of a ``text/event-json`` frame (values are not URL-encoded).
+
+    Duplicate keys (``Content-Length`` twice with a body) keep the last value.
+    """
     try:
         obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EslProtocolError(f"bad JSON event: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise EslProtocolError(f"bad JSON event: {str(exc)[:200]}") from None
     if not isinstance(obj, dict):
         raise EslProtocolError("JSON event is not an object")
     body = obj.pop("_body", None)
     headers: dict[str, str] = {}
     for name, value in obj.items():
         if isinstance(value, list):
-            value = "ARRAY::" + "|:".join(str(v) for v in value)
-        headers[name] = value if isinstance(value, str) else str(value)
+            value = "ARRAY::" + "|:".join(v if isinstance(v, str) else json.dumps(v) for v in value)
+        elif not isinstance(value, str):
+            value = json.dumps(value)
+        headers[name] = value
     return Event(headers, body if isinstance(body, str) else None)
 
 
 def parse_xml_event(data: bytes) -> Event:
-    """Parse the body of a ``text/event-xml`` frame (values URL-encoded inside elements)."""
+    """Parse the body of a ``text/event-xml`` frame (values URL-encoded inside elements).
+
+    Array headers arrive as repeated elements and are joined back into
+    FreeSWITCH's ``ARRAY::a|:b`` form, so all three formats give the same Event.
+    """
     try:
         root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
-        raise EslProtocolError(f"bad XML event: {exc}") from None
+    except (ElementTree.ParseError, ValueError, LookupError, RecursionError) as exc:
+        raise EslProtocolError(f"bad XML event: {str(exc)[:200]}") from None
     headers: dict[str, str] = {}
     head = root.find("headers")
     for element in head if head is not None else ():

@@ -23,6 +23,10 @@ from freeswitch.esl.urlcode import fs_url_decode
 MAX_HEADER_BYTES = 256 * 1024
 #: Largest body accepted; newer FreeSWITCH drops clients above 16 MiB too.
 MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Envelope blocks up to this size are memoised (events, replies); the ~6 KiB
+#: outbound connect reply is not worth keeping.
+_CACHEABLE_BLOCK = 512
+_CACHE_ENTRIES = 256
 
 
 @dataclass(slots=True)
@@ -62,11 +66,11 @@ def _find_header_end(buf: bytearray, start: int) -> tuple[int, int]:
     Accepts ``\\n\\n`` and ``\\r\\n\\r\\n`` (and mixed ``\\n\\r\\n``).
     """
     lf = buf.find(b"\n\n", start)
-    crlf = buf.find(b"\n\r\n", start)
-    if lf == -1 and crlf == -1:
-        return -1, -1
-    if crlf == -1 or (lf != -1 and lf < crlf):
-        return lf, lf + 2
+    # Look for a CRLF terminator only before the first LF one: searching the
+    # whole buffer each frame made feeding a large chunk quadratic.
+    crlf = buf.find(b"\n\r\n", start) if lf == -1 else buf.find(b"\n\r\n", start, lf)
+    if crlf == -1:
+        return (lf, lf + 2) if lf != -1 else (-1, -1)
     return crlf, crlf + 3
 
 
@@ -77,7 +81,9 @@ class FrameParser:
     command (``api status``, ``sendmsg <uuid>``), the lines after it headers.
     """
 
-    __slots__ = ("_buf", "_pending", "_pending_length", "_command_mode", "_max_header", "_max_body")
+    __slots__ = (
+        "_buf", "_pending", "_pending_length", "_command_mode", "_max_header", "_max_body", "_cache",
+    )
 
     def __init__(
         self,
@@ -91,6 +97,7 @@ class FrameParser:
         self._command_mode = command_mode
         self._max_header = max_header_bytes
         self._max_body = max_body_bytes
+        self._cache: dict[bytes, tuple[dict[str, str], list[str], int]] = {}
 
     @property
     def buffered(self) -> int:
@@ -98,67 +105,76 @@ class FrameParser:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[Frame]:
-        """Add bytes; return every frame now complete, in order."""
+        """Add bytes; return every frame now complete, in order.
+
+        Raises :class:`EslProtocolError` (and forgets the buffer) on a
+        malformed frame or a limit violation; the caller must then drop the
+        connection, since the stream cannot be resynchronised.
+        """
         buf = self._buf
         buf += data
         frames: list[Frame] = []
+        append = frames.append
         pos = 0
         length = len(buf)
-        while True:
-            pending = self._pending
-            if pending is not None:
-                need = self._pending_length
-                if length - pos < need:
-                    break
-                pending.body = bytes(buf[pos : pos + need])
-                pos += need
-                self._pending = None
-                frames.append(pending)
-                continue
+        pending = self._pending
+        if pending is not None:
+            need = self._pending_length
+            if length < need:
+                return frames
+            pending.body = bytes(buf[:need])
+            pos = need
+            self._pending = None
+            append(pending)
+        max_header = self._max_header
+        cache = self._cache
+        while pos < length:
             # Skip stray blank lines between frames (clients send them).
-            while pos < length and buf[pos] in (0x0A, 0x0D):
+            byte = buf[pos]
+            if byte == 0x0A or byte == 0x0D:
                 pos += 1
-            if pos >= length:
-                break
+                continue
             end, body_start = _find_header_end(buf, pos)
             if end == -1:
-                if length - pos > self._max_header:
-                    del buf[:]
-                    raise EslProtocolError(
-                        f"header block larger than {self._max_header} bytes"
-                    )
+                if length - pos > max_header:
+                    self._reset()
+                    raise EslProtocolError(f"header block larger than {max_header} bytes")
                 break
-            if end - pos > self._max_header:
-                del buf[:]
-                raise EslProtocolError(f"header block larger than {self._max_header} bytes")
-            frame = self._parse_header_block(bytes(buf[pos:end]))
+            if end - pos > max_header:
+                self._reset()
+                raise EslProtocolError(f"header block larger than {max_header} bytes")
+            block = bytes(buf[pos:end])
+            cached = cache.get(block)
+            if cached is not None:
+                frame = Frame(cached[0].copy(), b"", None, cached[1].copy())
+                size = cached[2]
+            else:
+                try:
+                    frame, size = self._parse_header_block(block)
+                except EslProtocolError:
+                    self._reset()
+                    raise
             pos = body_start
-            clen = frame.headers.get("Content-Length")
-            if clen is None:
-                frames.append(frame)
-                continue
-            try:
-                size = int(clen)
-            except ValueError:
-                del buf[:]
-                raise EslProtocolError(f"bad Content-Length {clen!r}") from None
-            if size < 0 or size > self._max_body:
-                del buf[:]
-                raise EslProtocolError(f"Content-Length {size} out of range")
-            if size == 0:
-                frames.append(frame)
-                continue
-            self._pending = frame
-            self._pending_length = size
+            if size:
+                if length - pos < size:
+                    self._pending = frame
+                    self._pending_length = size
+                    break
+                frame.body = bytes(buf[pos : pos + size])
+                pos += size
+            append(frame)
         if pos:
             del buf[:pos]
         return frames
 
-    def _parse_header_block(self, block: bytes) -> Frame:
-        try:
-            text = block.decode("utf-8")
-        except UnicodeDecodeError:
-            text = block.decode("utf-8", errors="replace")
+    def _reset(self) -> None:
+        del self._buf[:]
+        self._pending = None
+        self._pending_length = 0
+
+    def _parse_header_block(self, block: bytes) -> tuple[Frame, int]:
+        """Parse and check one header block; returns the frame and its body size."""
+        text = block.decode("utf-8", errors="replace")
         lines = text.split("\n")
         command = None
         if self._command_mode:
@@ -176,7 +192,28 @@ class FrameParser:
             if name not in headers:
                 order.append(name)
             headers[name] = value
-        return Frame(headers=headers, command=command, header_order=order)
+        size = 0
+        clen = headers.get("Content-Length")
+        if clen is not None:
+            checked = _content_length(clen)
+            if checked is None or checked > self._max_body:
+                raise EslProtocolError(f"Content-Length {clen[:40]!r} out of range or not a number")
+            size = checked
+        if not self._command_mode and len(block) <= _CACHEABLE_BLOCK:
+            # Envelopes repeat (events differ only in Content-Length): reuse the parse.
+            cache = self._cache
+            if len(cache) >= _CACHE_ENTRIES:
+                cache.clear()
+            cache[block] = (dict(headers), list(order), size)
+        return Frame(headers=headers, command=command, header_order=order), size
+
+
+def _content_length(value: str) -> int | None:
+    """A Content-Length as a non-negative int, or None (``+5``, ``-1``, ``0x10`` are refused)."""
+    value = value.strip()
+    if not value.isdigit() or not value.isascii() or len(value) > 12:
+        return None
+    return int(value)
 
 
 def encode_frame(headers: list[tuple[str, str]], body: bytes | str | None = None) -> bytes:

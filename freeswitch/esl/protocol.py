@@ -26,6 +26,7 @@ from freeswitch.esl.errors import (
     CommandTimeout,
     ConnectionLost,
     EslProtocolError,
+    command_error,
 )
 from freeswitch.esl.events import EVENT_CONTENT_TYPES, Event, parse_event
 from freeswitch.esl.frames import Frame, FrameParser, encode_command
@@ -61,6 +62,7 @@ class EslProtocol(Protocol):
         self._event_handlers: list[EventHandler] = []
         self.connected_ok = False
         self.closed = False
+        self._broken = False  # garbage seen: ignore bytes until the connection is gone
 
     # -- connection lifecycle -------------------------------------------------
 
@@ -68,23 +70,36 @@ class EslProtocol(Protocol):
         self.connected_ok = True
 
     def dataReceived(self, data: bytes) -> None:
+        if self._broken:
+            return
         try:
             frames = self._parser.feed(data)
         except EslProtocolError as exc:
-            log.warning("ESL protocol error from %s: %s", self._peer(), exc)
-            self._fail_all(exc)
-            self.transport.abortConnection()
+            self.protocol_violation(exc)
             return
         for frame in frames:
+            if self._broken:
+                return
             try:
                 self.frame_received(frame)
             except EslProtocolError as exc:
-                log.warning("bad ESL frame from %s: %s", self._peer(), exc)
-                self._fail_all(exc)
-                self.transport.abortConnection()
+                self.protocol_violation(exc)
                 return
             except Exception:  # a handler bug must not kill the connection
                 log.exception("error handling ESL frame %s", frame.content_type)
+
+    def protocol_violation(self, error: EslProtocolError) -> None:
+        """The peer sent garbage: fail everything pending and drop the connection.
+
+        The byte stream cannot be resynchronised, so nothing after this point
+        is parsed; pending commands fail with :class:`ConnectionLost` whose
+        ``__cause__`` is the :class:`EslProtocolError`.
+        """
+        log.warning("ESL protocol error from %s: %s", self._peer(), error)
+        self._broken = True
+        self._fail_all(error)
+        if self.transport is not None:
+            self.transport.abortConnection()
 
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         self.closed = True
@@ -100,11 +115,14 @@ class EslProtocol(Protocol):
     def _fail_all(self, error: Exception) -> None:
         pending, self._pending = self._pending, deque()
         jobs, self._jobs = self._jobs, {}
+        if isinstance(error, EslProtocolError):
+            lost = ConnectionLost(f"ESL protocol error: {error}")
+            lost.__cause__ = error
+            error = lost
         for item in pending:
             if item.timer is not None and item.timer.active():
                 item.timer.cancel()
-            item.deferred.errback(Failure(error if not isinstance(error, EslProtocolError)
-                                          else ConnectionLost(str(error))))
+            item.deferred.errback(Failure(error))
         for deferred in jobs.values():
             deferred.errback(Failure(ConnectionLost(str(error))))
 
@@ -119,6 +137,8 @@ class EslProtocol(Protocol):
                 job = self._jobs.pop(event.get("Job-UUID", ""), None)
                 if job is not None:
                     job.callback(event.body or "")
+                else:
+                    log.debug("BACKGROUND_JOB for unknown job %s", event.get("Job-UUID"))
             self.event_received(event)
         elif ctype == "command/reply" or ctype == "api/response":
             self._reply_received(frame)
@@ -154,8 +174,8 @@ class EslProtocol(Protocol):
             item.deferred.callback(frame)
 
     def error_for(self, command: str, reply: str) -> CommandError:
-        """The typed error for a ``-ERR`` reply (subclasses refine it)."""
-        return CommandError(command, reply)
+        """The typed error for a ``-ERR`` reply (subclasses may refine it)."""
+        return command_error(command, reply)
 
     # -- hooks --------------------------------------------------------------
 
@@ -194,16 +214,21 @@ class EslProtocol(Protocol):
         body: bytes | str | None = None,
         *,
         kind: str = "command",
+        label: str | None = None,
     ) -> defer.Deferred:
-        """Send a command; the Deferred fires with the reply :class:`Frame` (or api body)."""
-        if self.closed or self.transport is None:
-            return defer.fail(ConnectionLost(f"cannot send {command!r}: connection closed"))
+        """Send a command; the Deferred fires with the reply :class:`Frame` (or api body).
+
+        ``label`` replaces the command text in errors and logs (``auth ****``).
+        """
+        shown = label or command
+        if self.closed or self.transport is None or self._broken:
+            return defer.fail(ConnectionLost(f"cannot send {shown!r}: connection closed"))
         try:
             data = encode_command(command, headers, body)
         except ValueError as exc:
             return defer.fail(exc)
         deferred: defer.Deferred = defer.Deferred()
-        item = _Pending(command, deferred, kind)
+        item = _Pending(shown, deferred, kind)
         if self.timeout is not None and self.clock is not None:
             item.timer = self.clock.callLater(self.timeout, self._timed_out, item)
         self._pending.append(item)
@@ -216,28 +241,48 @@ class EslProtocol(Protocol):
         if item in self._pending:
             self._pending.remove(item)
             item.deferred.errback(Failure(CommandTimeout(f"{item.command!r}: no reply in {self.timeout}s")))
-        self.transport.abortConnection()
+        # A late reply would be matched to the next command: resync by reconnecting.
+        if self.transport is not None and not self.closed:
+            self.transport.abortConnection()
 
     def api(self, command: str) -> defer.Deferred:
         """``api <command>``; fires with the body text, fails with :class:`ApiError` on ``-ERR``."""
         return self.send_command("api " + command, kind="api")
 
-    def bgapi(self, command: str, job_uuid: str | None = None) -> defer.Deferred:
+    def bgapi(self, command: str, job_uuid: str | None = None, timeout: float | None = None) -> defer.Deferred:
         """``bgapi <command>``; fires with the ``BACKGROUND_JOB`` result text.
 
         The connection must be subscribed to ``BACKGROUND_JOB`` (FreeSWITCH only
         delivers it then). A ``-ERR`` result fails with :class:`ApiError`.
+        ``timeout`` (needs ``clock``) bounds the wait for the job's result; it
+        fails with :class:`CommandTimeout` but keeps the connection, since job
+        results are matched by Job-UUID and cannot desynchronise replies.
         """
         job_uuid = job_uuid or str(uuidlib.uuid4())
         result: defer.Deferred = defer.Deferred()
         self._jobs[job_uuid] = result
+        timer: IDelayedCall | None = None
+        if timeout is not None and self.clock is not None:
+
+            def _job_timed_out() -> None:
+                job = self._jobs.pop(job_uuid, None)
+                if job is not None:
+                    job.errback(Failure(CommandTimeout(f"bgapi {command!r}: no result in {timeout}s")))
+
+            timer = self.clock.callLater(timeout, _job_timed_out)
+
+            def _cancel_timer(value: object) -> object:
+                if timer is not None and timer.active():
+                    timer.cancel()
+                return value
+
+            result.addBoth(_cancel_timer)
         sent = self.send_command("bgapi " + command, [("Job-UUID", job_uuid)])
 
-        def _sent_failed(failure: Failure) -> Failure:
+        def _sent_failed(failure: Failure) -> None:
             job = self._jobs.pop(job_uuid, None)
             if job is not None:
                 job.errback(failure)
-            return None  # type: ignore[return-value]
 
         sent.addErrback(_sent_failed)
 
