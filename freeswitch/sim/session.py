@@ -1,0 +1,118 @@
+"""The outbound side: a channel running ``socket host:port async full`` connects to the engine.
+
+The simulator is the TCP *client* here, but speaks as the switch: it answers
+``connect`` with the serialised CHANNEL_DATA header block (no Content-Length,
+``Reply-Text: %2BOK%0A``, ``Socket-Mode``/``Control`` last), parks the channel,
+and runs ``sendmsg`` apps from its queue. ``getvar`` replies with the raw value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.protocol import ClientFactory
+
+from freeswitch.esl.frames import Frame, encode_frame
+from freeswitch.esl.urlcode import fs_url_encode
+from freeswitch.sim.connection import EslConnection
+from freeswitch.sim.core import SimCore
+
+
+#: seconds after ``connect`` at which the channel parks if the app sent nothing else
+PARK_FALLBACK = 0.02
+
+
+class OutboundSession(EslConnection):
+    """One outbound socket connection, bound to its channel."""
+
+    outbound = True
+
+    def __init__(self, core: SimCore, channel: Any, mode: str = "async", control: str = "full") -> None:
+        super().__init__(core)
+        self.channel = channel
+        self.session_uuid = channel.uuid
+        self.authenticated = True
+        self.mode = mode
+        self.control = control
+        self._connect_seen = False
+        self._park_pending: Any = None
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.channel.bound.append(self)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        super().connectionLost(reason)
+        channel = self.channel
+        channel.unbind(self)
+        if channel.up and channel.main_app is not None and channel.main_app[0] == "socket":
+            # the app hung up on us: the socket app ends and the (empty) dialplan hangs the call up
+            channel.complete_main_app()
+
+    def allowed(self, word: str) -> bool:
+        return word not in ("auth", "userauth")
+
+    def cmd_connect(self, rest: str, frame: Frame) -> None:
+        ev = self.channel.channel_data_event()
+        headers = [(name, fs_url_encode(value)) for name, value in ev.headers]
+        headers += [("Content-Type", "command/reply"), ("Reply-Text", "%2BOK%0A"),
+                    ("Socket-Mode", self.mode), ("Control", self.control)]
+        self.write(encode_frame(headers))
+        if not self._connect_seen:
+            self._connect_seen = True
+            # The socket app parks the channel a moment after the handshake; real captures show
+            # CHANNEL_PARK right after the app's next command (myevents, linger...). Firing it then,
+            # or PARK_FALLBACK later, keeps it visible to an app that subscribes straight away.
+            self._park_pending = self.core.clock.callLater(PARK_FALLBACK, self._park)
+        return None
+
+    def handle(self, frame: Frame) -> Any:
+        result = super().handle(frame)
+        pending = self._park_pending
+        if pending is not None and pending.active() and (frame.command or "") != "connect":
+            pending.cancel()
+            self._park()
+        return result
+
+    def _park(self) -> None:
+        self._park_pending = None
+        if self.channel.up:
+            self.channel.fire("CHANNEL_PARK", ("switch_ivr.c", "switch_ivr_park", 1002))
+
+    def cmd_myevents(self, rest: str, frame: Frame) -> None:
+        words = rest.split()
+        fmt = words[-1].lower() if words and words[-1].lower() in ("plain", "json", "xml") else None
+        self.enable_myevents(fmt)
+        if fmt:
+            self.event_format = fmt
+        self.reply("+OK Events Enabled")
+        return None
+
+    def cmd_getvar(self, rest: str, frame: Frame) -> None:
+        value = self.channel.get_variable(rest.strip())
+        self.reply("-ERR command not found" if not value else value)
+        return None
+
+    def cmd_resume(self, rest: str, frame: Frame) -> None:
+        self.reply("+OK")
+        return None
+
+
+class OutboundFactory(ClientFactory):
+    """Connects one channel's socket app to the engine."""
+
+    def __init__(self, core: SimCore, channel: Any, mode: str, control: str) -> None:
+        self.core = core
+        self.channel = channel
+        self.mode = mode
+        self.control = control
+        self.failed: Any = None
+
+    def buildProtocol(self, addr: Any) -> OutboundSession:
+        session = OutboundSession(self.core, self.channel, self.mode, self.control)
+        session.factory = self
+        return session
+
+    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+        if self.failed is not None:
+            self.failed(reason)
