@@ -1,0 +1,88 @@
+"""Typed domain errors with stable ``error_id`` strings the IVR and the UI map to prompts and messages.
+
+Callers branch on the class or on ``error_id``, never on the message text.
+``details`` carries the data a prompt or a form needs (which product, how many).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CrmError(Exception):
+    """Base of every domain error raised by ``crm_core`` services."""
+
+    error_id = "crm-error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as data, for JSON APIs and logs."""
+        return {"error_id": self.error_id, "message": self.message, "details": self.details}
+
+
+class NotFound(CrmError):
+    error_id = "not-found"
+
+
+class UnknownCustomer(NotFound):
+    error_id = "unknown-customer"
+
+
+class UnknownProduct(NotFound):
+    error_id = "unknown-product"
+
+
+class UnknownOrder(NotFound):
+    error_id = "unknown-order"
+
+
+class UnknownWarehouse(NotFound):
+    error_id = "unknown-warehouse"
+
+
+class InvalidInput(CrmError):
+    error_id = "invalid-input"
+
+
+class InvalidPhoneNumber(InvalidInput):
+    error_id = "invalid-phone-number"
+
+
+class InvalidQuantity(InvalidInput):
+    error_id = "invalid-quantity"
+
+
+class EmptyOrder(InvalidInput):
+    error_id = "empty-order"
+
+
+class ProductUnavailable(CrmError):
+    error_id = "product-unavailable"
+
+
+class InsufficientStock(CrmError):
+    error_id = "insufficient-stock"
+
+
+class InsufficientPoints(CrmError):
+    error_id = "insufficient-points"
+
+
+class IllegalTransition(CrmError):
+    error_id = "illegal-transition"
+
+
+class MissingShippingInfo(InvalidInput):
+    error_id = "missing-shipping-info"
+
+
+class CustomerBlacklisted(CrmError):
+    error_id = "customer-blacklisted"
+
+
+class OrderNumberExhausted(CrmError):
+    error_id = "order-number-exhausted"

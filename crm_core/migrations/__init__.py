@@ -1,0 +1,1 @@
+"""Alembic environment and revisions of the CRM schema, shipped inside the package."""

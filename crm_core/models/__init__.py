@@ -1,0 +1,70 @@
+"""All models, imported together so ``Base.metadata`` is complete and relationships resolve."""
+
+from crm_core.models.admin import AdminUser
+from crm_core.models.campaigns import Campaign, CampaignContact, DoNotCall, MediaAirTime, MediaPlan
+from crm_core.models.catalogue import Category, Product, Promotion, Supplier, promotion_products
+from crm_core.models.contact_center import (
+    Agent,
+    AgentSkill,
+    AgentStateChange,
+    CallDetailRecord,
+    Queue,
+    QueueSkill,
+    Skill,
+)
+from crm_core.models.customers import Address, BlacklistMark, Customer, CustomerPhone, CustomerTag, PointsEntry
+from crm_core.models.ivr_menus import IvrMenu, IvrMenuVersion
+from crm_core.models.inventory import (
+    Stock,
+    StockAdjustment,
+    StockCount,
+    StockReservation,
+    StockTransfer,
+    Warehouse,
+)
+from crm_core.models.orders import Order, OrderItem, OrderStatusChange, OrderStatusTransition
+from crm_core.models.service import CallbackRequest, Complaint, Interaction, KnowledgeArticle, Voicemail
+
+__all__ = [
+    "Address",
+    "AdminUser",
+    "Agent",
+    "AgentSkill",
+    "AgentStateChange",
+    "BlacklistMark",
+    "CallDetailRecord",
+    "CallbackRequest",
+    "Campaign",
+    "CampaignContact",
+    "Category",
+    "Complaint",
+    "Customer",
+    "CustomerPhone",
+    "CustomerTag",
+    "DoNotCall",
+    "Interaction",
+    "IvrMenu",
+    "IvrMenuVersion",
+    "KnowledgeArticle",
+    "MediaAirTime",
+    "MediaPlan",
+    "Order",
+    "OrderItem",
+    "OrderStatusChange",
+    "OrderStatusTransition",
+    "PointsEntry",
+    "Product",
+    "Promotion",
+    "Queue",
+    "QueueSkill",
+    "Skill",
+    "Stock",
+    "StockAdjustment",
+    "StockCount",
+    "StockReservation",
+    "StockTransfer",
+    "Supplier",
+    "Voicemail",
+    "Warehouse",
+    "promotion_products",
+]

@@ -1,0 +1,46 @@
+"""Phone numbers to E.164, whatever shape the network or a person gave them in.
+
+Caller IDs arrive as ``13812345678``, ``013812345678``, ``8613812345678``,
+``+86 138-1234-5678`` or ``tel:+86...``; every lookup and every stored number
+goes through ``to_e164`` so they all meet on one key.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from crm_core.exceptions import InvalidPhoneNumber
+
+DEFAULT_REGION = "CN"
+
+
+def to_e164(raw: str | None, region: str = DEFAULT_REGION) -> str:
+    """The number in E.164 (``+8613812345678``); InvalidPhoneNumber when it cannot be one."""
+    if raw is None:
+        raise InvalidPhoneNumber("no phone number given", raw=raw)
+    text = raw.strip()
+    for prefix in ("tel:", "sip:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :].split("@", 1)[0]
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    candidates = [text]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and not text.startswith("+"):
+        candidates.append("+" + digits)  # caller IDs often carry the country code without '+'
+    for candidate in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    raise InvalidPhoneNumber(f"{raw!r} is not a valid phone number", raw=raw, region=region)
+
+
+def try_e164(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """Like ``to_e164`` but None for anonymous or garbled caller IDs."""
+    try:
+        return to_e164(raw, region)
+    except InvalidPhoneNumber:
+        return None

@@ -1,0 +1,281 @@
+"""Phone and desk orders: placing one atomically, looking one up, and moving it along its life cycle.
+
+``place_order`` first checks everything that can refuse an order (customer,
+blacklist, products, prices) in one read, then reserves stock with guarded
+UPDATEs, then writes the order, its lines, reservations, first status row and
+earned points (``order_writes``: one statement on PostgreSQL). A refused order
+leaves nothing behind even inside a longer transaction: a single product's
+reservation either happens or not, several products run in a SAVEPOINT.
+Order numbers (``order_numbers``) are random; a collision writes nothing and
+is retried with a new number (nothing external has happened yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
+
+from crm_core.enums import ORDER_TRANSITIONS, Channel, DeliveryMethod, OrderStatus, PaymentMethod, ProductStatus
+from crm_core.exceptions import (
+    CustomerBlacklisted,
+    EmptyOrder,
+    IllegalTransition,
+    InsufficientStock,
+    InvalidQuantity,
+    MissingShippingInfo,
+    OrderNumberExhausted,
+    ProductUnavailable,
+    UnknownCustomer,
+    UnknownOrder,
+    UnknownProduct,
+)
+from crm_core.models import Customer, CustomerPhone, Order, OrderStatusChange
+from crm_core.models.catalogue import compute_discount
+from crm_core.phones import DEFAULT_REGION, to_e164
+from crm_core.services import inventory, order_sql
+from crm_core.services.fulfilment import apply_stock_effects
+from crm_core.services.order_numbers import is_valid_order_number, luhn_digit, new_order_number
+from crm_core.services.order_writes import write_order
+from crm_core.types import utcnow
+
+__all__ = [
+    "OrderLine",
+    "change_order_status",
+    "is_valid_order_number",
+    "luhn_digit",
+    "new_order_number",
+    "order_by_number",
+    "place_order",
+    "recent_orders_for_caller",
+]
+
+ORDER_NUMBER_ATTEMPTS = 10
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One line of a new order: a phone code or SKU and how many."""
+
+    code: str
+    quantity: int = 1
+
+
+def _normalise_lines(lines: Iterable[OrderLine | tuple[str, int]]) -> dict[str, int]:
+    wanted: dict[str, int] = {}
+    for line in lines:
+        code, quantity = (line.code, line.quantity) if isinstance(line, OrderLine) else line
+        if not isinstance(quantity, int) or quantity <= 0:
+            raise InvalidQuantity(f"quantity for {code!r} must be a positive whole number", code=code)
+        wanted[str(code).strip()] = wanted.get(str(code).strip(), 0) + quantity
+    if not wanted:
+        raise EmptyOrder("an order needs at least one line")
+    return wanted
+
+
+def _insert_order(
+    session: Session, connection: Connection, values: dict[str, Any], items: list[dict[str, Any]]
+) -> Order:
+    """Write the order under a fresh number (retrying collisions) and return it as a persistent Order."""
+    for _ in range(ORDER_NUMBER_ATTEMPTS):
+        number = new_order_number()
+        row = write_order(connection, {**values, "number": number}, items, points_reason=f"order {number}")
+        if row is not None:
+            # The rows are written; hand back an ORM object for the order without reading it again.
+            order = Order(id=row.id, number=number, created_at=row.created_at, updated_at=row.updated_at, **values)
+            make_transient_to_detached(order)
+            session.add(order)
+            loaded = session.identity_map.get(identity_key(Customer, values["customer_id"]))
+            if loaded is not None:
+                session.expire(loaded, ["points_balance", "points_entries", "orders"])
+            return order
+    raise OrderNumberExhausted(f"no free order number after {ORDER_NUMBER_ATTEMPTS} tries")
+
+
+def place_order(
+    session: Session,
+    customer_id: int,
+    lines: Sequence[OrderLine | tuple[str, int]],
+    *,
+    delivery_method: str = DeliveryMethod.COURIER,
+    payment_method: str = PaymentMethod.COD,
+    address_id: int | None = None,
+    ship_to_name: str | None = None,
+    ship_to_phone: str | None = None,
+    ship_to_address: str | None = None,
+    media_source: str | None = None,
+    want_invoice: bool = False,
+    invoice_title: str | None = None,
+    urgent: bool = False,
+    special_requests: str | None = None,
+    channel: str = Channel.IVR,
+    created_by: str | None = None,
+    call_uuid: str | None = None,
+    at: dt.datetime | None = None,
+    points_per_yuan: int = 1,
+    allow_blacklisted: bool = False,
+) -> Order:
+    """Place an order atomically: all of it (stock held, points earned) or, on any error, nothing."""
+    wanted = _normalise_lines(lines)
+    session.flush()  # the Core statements below run on the session's connection: pending rows first
+    connection = session.connection()
+    lines_by_product = _price_lines(connection, customer_id, wanted, at or utcnow(), allow_blacklisted)
+    # Checks above wrote nothing. One product's reservation is one guarded UPDATE that either happens or
+    # not; several products need a savepoint so a shortage on a later line undoes the earlier ones.
+    scope = session.begin_nested() if len(lines_by_product) > 1 else nullcontext()
+    with scope:
+        items: list[dict[str, Any]] = []
+        # Reserve in product-id order so concurrent multi-line orders cannot deadlock.
+        for product_id in sorted(lines_by_product):
+            line = lines_by_product[product_id]
+            held = inventory.reserve(session, product_id, line["quantity"])
+            if held is None:
+                raise InsufficientStock(
+                    f"not enough {line['name']} in stock for {line['quantity']}",
+                    code=line["code"],
+                    requested=line["quantity"],
+                    available=inventory.stock_available(session, product_id),
+                )
+            items.append({**line, "stock_id": held[0], "warehouse_id": held[1]})
+
+        subtotal = sum((i["unit_price"] * i["quantity"] for i in items), Decimal("0"))
+        discount_total = sum((i["discount"] for i in items), Decimal("0"))
+        total = subtotal - discount_total
+        points = max(int((total * points_per_yuan).to_integral_value(rounding=ROUND_DOWN)), 0)
+        try:
+            order = _insert_order(
+                session,
+                connection,
+                dict(customer_id=customer_id, status=OrderStatus.ORDERED.value, channel=str(channel),
+                     delivery_method=str(delivery_method), payment_method=str(payment_method), address_id=address_id,
+                     ship_to_name=ship_to_name, ship_to_phone=ship_to_phone, ship_to_address=ship_to_address,
+                     media_source=media_source, want_invoice=want_invoice, invoice_title=invoice_title, urgent=urgent,
+                     special_requests=special_requests, subtotal=subtotal.quantize(CENT),
+                     discount=discount_total.quantize(CENT), total=total.quantize(CENT), points_earned=points,
+                     call_uuid=call_uuid, created_by=created_by),
+                items,
+            )
+        except OrderNumberExhausted:
+            if len(items) == 1:  # no savepoint to roll back to: give the units back ourselves
+                inventory.release(session, items[0]["stock_id"], items[0]["quantity"])
+            raise
+    return order
+
+
+def _check_customer(blacklisted: bool | None, customer_id: int, allow_blacklisted: bool) -> None:
+    if blacklisted is None:
+        raise UnknownCustomer(f"no customer {customer_id}", customer_id=customer_id)
+    if blacklisted and not allow_blacklisted:
+        raise CustomerBlacklisted(f"customer {customer_id} is blacklisted", customer_id=customer_id)
+
+
+def _price_lines(
+    connection: Connection, customer_id: int, wanted: dict[str, int], at: dt.datetime, allow_blacklisted: bool
+) -> dict[int, dict[str, Any]]:
+    """Check the customer, resolve codes to products, price each line with its best promotion (no stacking)."""
+    codes = list(wanted)
+    params = {"codes": codes, "skus": codes, "at": at, "customer_id": customer_id}
+    rows = connection.execute(order_sql.PRODUCTS_WITH_PROMOTIONS, params).all()
+    if rows:
+        _check_customer(rows[0].customer_blacklisted, customer_id, allow_blacklisted)
+    else:
+        flag = connection.execute(order_sql.CUSTOMER_FLAGS, params).scalar()
+        _check_customer(flag, customer_id, allow_blacklisted)
+    by_code: dict[str, Any] = {}
+    promotions: dict[int, list[Any]] = {}
+    for row in rows:
+        for key in (row.phone_code, row.sku):
+            if key in wanted:
+                by_code[key] = row
+        if row.promotion_id is not None:
+            promotions.setdefault(row.id, []).append(row)
+    lines: dict[int, dict[str, Any]] = {}
+    for code, quantity in wanted.items():
+        row = by_code.get(code)
+        if row is None:
+            raise UnknownProduct(f"no product with code or SKU {code!r}", code=code)
+        if row.status != ProductStatus.ACTIVE:
+            raise ProductUnavailable(f"{row.name} is {row.status}", code=code, status=row.status)
+        line = lines.setdefault(row.id, dict(product_id=row.id, code=row.phone_code, name=row.name, quantity=0,
+                                             unit_price=row.price))
+        line["quantity"] += quantity
+    for product_id, line in lines.items():
+        best_id, best = None, Decimal("0.00")
+        for promo in promotions.get(product_id, ()):
+            discount = compute_discount(promo.rule, promo.percent, promo.amount_off, promo.buy_quantity,
+                                        promo.free_quantity, line["unit_price"], line["quantity"])
+            if discount > best:
+                best_id, best = promo.promotion_id, discount
+        gross = line["unit_price"] * line["quantity"]
+        line.update(promotion_id=best_id, discount=best, line_total=gross - best)
+    return lines
+
+
+def order_by_number(session: Session, number: str, *, for_update: bool = False) -> Order:
+    """The order with this number; UnknownOrder (with ``reason``) when the number is mistyped or unknown."""
+    number = "".join(ch for ch in number if ch.isdigit())
+    if not is_valid_order_number(number):
+        raise UnknownOrder(f"{number!r} is not a valid order number", number=number, reason="check-digit")
+    stmt = select(Order).where(Order.number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    order = session.scalars(stmt).first()
+    if order is None:
+        raise UnknownOrder(f"no order {number}", number=number, reason="not-found")
+    return order
+
+
+def recent_orders_for_caller(
+    session: Session, phone: str, *, limit: int = 3, region: str = DEFAULT_REGION
+) -> list[Order]:
+    """The caller's latest orders, newest first (what 'where is my order' reads out)."""
+    e164 = to_e164(phone, region)
+    owners = select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164)
+    stmt = (
+        select(Order)
+        .where(Order.customer_id.in_(owners))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def change_order_status(
+    session: Session,
+    number: str,
+    to_status: str,
+    *,
+    by: str,
+    reason: str | None = None,
+    courier: str | None = None,
+    waybill: str | None = None,
+) -> Order:
+    """Move an order one allowed step, applying its stock and points effects; IllegalTransition otherwise."""
+    target = OrderStatus(to_status)
+    with session.begin_nested():
+        order = order_by_number(session, number, for_update=True)
+        current = OrderStatus(order.status)
+        if (current, target) not in ORDER_TRANSITIONS:
+            raise IllegalTransition(
+                f"order {order.number} cannot go from {current} to {target}",
+                number=order.number, from_status=current.value, to_status=target.value,
+            )
+        if target == OrderStatus.SHIPPED:
+            if not (courier or order.courier) or not (waybill or order.waybill):
+                raise MissingShippingInfo("shipping needs a courier and a waybill", number=order.number)
+            order.courier = courier or order.courier
+            order.waybill = waybill or order.waybill
+        apply_stock_effects(session, order, current, target, by=by)
+        order.status = target.value
+        session.add(OrderStatusChange(order_id=order.id, from_status=current.value, to_status=target.value,
+                                      changed_by=by, reason=reason))
+        session.flush()
+    return order
