@@ -72,7 +72,8 @@ class PromptCache:
     """Renders text to 8 kHz WAV under ``cache_dir`` once per distinct (text, voice, rate, engine)."""
 
     def __init__(self, cache_dir: str | Path, synthesizer: Synthesizer, rate: int = DEFAULT_RATE) -> None:
-        self.cache_dir = Path(cache_dir)
+        # Absolute: the switch resolves relative names against its own sound directory.
+        self.cache_dir = Path(cache_dir).resolve()
         self.synthesizer = synthesizer
         self.rate = rate
         self.engine_version = f"{synthesizer.name}: {synthesizer.version}; {sox_version()}"
@@ -115,8 +116,8 @@ class OverrideStore:
     """Uploaded recordings that replace a prompt: ``<dir>/<lang>/<prompt_id>.wav``."""
 
     def __init__(self, directory: str | Path = DEFAULT_OVERRIDES_DIR, cache_dir: str | Path | None = None) -> None:
-        self.directory = Path(directory)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.directory = Path(directory).resolve()
+        self.cache_dir = Path(cache_dir).resolve() if cache_dir is not None else None
 
     def find(self, prompt_id: str, lang: str) -> Path | None:
         """The recording for this prompt and language, if one was uploaded."""

@@ -1,0 +1,144 @@
+"""The engine process: builds every long-lived service once and starts them in order.
+
+This is the composition root the architecture asks for. Nothing here makes
+decisions about calls; it only constructs the pieces (database pool, switch
+client, call server, simulator in demo mode, prompt renderer, admin web) and
+hands each the others it needs. The reactor is passed in so tests can build an
+engine on a real reactor with port 0 everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import defer
+from twisted.internet.endpoints import TCP4ClientEndpoint
+
+from crm_core.db import make_engine, session_factory
+from freeswitch.call import Call
+from freeswitch.callserver import CallServer
+from freeswitch.switch import Switch
+from hotline.settings import Settings, SettingsError, database_url
+
+log = logging.getLogger(__name__)
+
+#: Events the engine's inbound connection listens to (ACD and reconciliation use them).
+ENGINE_EVENTS = (
+    "CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
+    "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "DTMF", "BACKGROUND_JOB", "HEARTBEAT",
+)
+
+
+def check_database(url: str) -> Any:
+    """Connect once so a wrong or dead database stops start-up with one clear line."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise SettingsError(f"cannot reach the database ({engine.url.render_as_string()}): {reason}") from None
+    return engine
+
+
+@dataclass
+class Engine:
+    """Every service of one engine process, started by :meth:`start`."""
+
+    settings: Settings
+    reactor: Any
+    #: Builds the per-call application once the database is up (see :mod:`hotline.wiring`).
+    application: Callable[["Engine"], Callable[[Call], Any] | None] | None = None
+    web_enabled: bool = True
+    db_engine: Any = None
+    sessions: Any = None
+    call_handler: Callable[[Call], Any] | None = None
+    simulator: Any = None
+    call_server: CallServer | None = None
+    switch: Switch | None = None
+    web_port: Any = None
+    ports: dict[str, int] = field(default_factory=dict)
+    #: Native Twisted resources mounted beside the admin app (``/metrics``...), set while building the application.
+    web_resources: dict[bytes, Any] = field(default_factory=dict)
+    #: Called with the engine once every part is built and started (the application's late wiring).
+    on_started: list[Callable[["Engine"], Any]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Check the database, build the application, start simulator (demo), call server, switch, web UI."""
+        settings = self.settings
+        self.db_engine = check_database(database_url(settings))
+        self.sessions = session_factory(self.db_engine)
+        if self.application is not None:
+            self.call_handler = self.application(self)
+
+        self.call_server = CallServer(self.call_handler or _no_application, self.reactor,
+                                      linger_seconds=settings.callserver.linger)
+        listening = self.call_server.start(self.reactor, settings.callserver.host, settings.callserver.port)
+        self.ports["callserver"] = listening.getHost().port
+
+        switch_host, switch_port, password = settings.switch.host, settings.switch.port, settings.switch.password
+        if settings.switch.mode == "sim":
+            from freeswitch.sim.simulator import Simulator
+
+            self.simulator = Simulator(
+                self.reactor, host=settings.sim.host, port=settings.sim.port, password=settings.sim.password,
+                socket_host=settings.callserver.host, socket_port=self.ports["callserver"],
+                sounds_dir=settings.sim.sounds_dir, recordings_dir=settings.sim.recordings_dir,
+            )
+            self.ports["sim"] = self.simulator.start()
+            switch_host, switch_port, password = settings.sim.host, self.ports["sim"], settings.sim.password
+
+        self.switch = Switch(
+            TCP4ClientEndpoint(self.reactor, switch_host, switch_port),
+            password, clock=self.reactor, events=ENGINE_EVENTS,
+            command_timeout=settings.switch.command_timeout, max_delay=settings.switch.reconnect_max_delay,
+        )
+        self.switch.start()
+        self.reactor.addSystemEventTrigger("before", "shutdown", self.stop)
+        if self.web_enabled:
+            self._start_web()
+        for hook in self.on_started:
+            hook(self)
+
+    def _start_web(self) -> None:
+        try:
+            from admin.app import create_app
+            from admin.web import build_web_root
+        except ImportError as exc:  # the admin UI is optional for the engine to run
+            log.warning("admin UI not available: %s", exc)
+            return
+        from twisted.web.server import Site
+
+        app = create_app(self.settings)
+        root = build_web_root(self.reactor, self.reactor.getThreadPool(), app)
+        for name, resource in self.web_resources.items():
+            root.putChild(name, resource)
+        self.web_port = self.reactor.listenTCP(self.settings.admin.port, Site(root),
+                                               interface=self.settings.admin.host)
+        self.ports["admin"] = self.web_port.getHost().port
+
+    @defer.inlineCallbacks
+    def stop(self) -> Any:
+        """Hang up live calls politely, then close listeners and connections."""
+        if self.call_server is not None:
+            yield self.call_server.hangup_all("SYSTEM_SHUTDOWN")
+            yield self.call_server.stop_listening()
+        if self.switch is not None:
+            yield self.switch.stop()
+        if self.simulator is not None:
+            yield self.simulator.stop()
+        if self.web_port is not None:
+            yield self.web_port.stopListening()
+        if self.db_engine is not None:
+            self.db_engine.dispose()
+
+
+def _no_application(call: Call) -> Any:
+    """Without an IVR application configured, refuse calls cleanly instead of leaving them in silence."""
+    log.error("call %s from %s to %s: no call application configured", call.uuid, call.ani, call.dnis)
+    return call.hangup("SERVICE_UNAVAILABLE")

@@ -1,0 +1,332 @@
+"""The IVR's only road to the CRM: ``crm_core`` services run in a bounded thread pool, one transaction each.
+
+Every method returns a Deferred fired on the reactor thread with plain frozen
+snapshots (never ORM objects, which would lazy-load on the reactor thread).
+A slow database therefore delays only the calls waiting on it, never another
+call's DTMF (ARCHITECTURE boundary 1). Domain errors arrive as the typed
+``crm_core.exceptions`` failures; anything else (database down) as the
+original exception, which the IVR session turns into an apology and an agent.
+
+SMS and fax requests: ``messaging/`` has no outbox yet, so they are recorded
+as outbound ``interactions`` rows with ``detail.status = "requested"`` (the
+outbox will pick those up; see docs/ivr.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from twisted.internet import defer
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+from crm_core import services
+from crm_core.db import transaction
+from crm_core.enums import Channel, Direction, MemberLevel
+from crm_core.models import Address, BlacklistMark, Customer, CustomerTag, Order, Product
+from crm_core.services.orders import OrderLine
+from crm_core.types import utcnow
+from ivr.menu import store
+
+log = logging.getLogger(__name__)
+
+VIP_LEVELS = frozenset({MemberLevel.GOLD.value, MemberLevel.PLATINUM.value, MemberLevel.DIAMOND.value})
+NEWS_TAG = "news_subscriber"
+
+
+@dataclass(frozen=True)
+class CallerInfo:
+    """Who is calling, as the IVR needs it."""
+
+    customer_id: int
+    name: str
+    vip: bool
+    language: str
+    blacklisted: bool
+    blacklist_marks: int
+    notify_channel: str
+    address_id: int | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class OrderView:
+    number: str
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    total: Decimal
+    courier: str | None
+    waybill: str | None
+    items: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class ProductView:
+    id: int
+    code: str
+    name: str
+    price: Decimal
+    description: str | None
+    available: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class PointsChange:
+    at: dt.datetime
+    delta: int
+    kind: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PointsView:
+    balance: int
+    recent: tuple[PointsChange, ...]
+
+
+@dataclass(frozen=True)
+class PromotionView:
+    name: str
+    announcement: str | None
+    ends_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ComplaintSaved:
+    complaint_id: int
+    voicemail_id: int
+    ticket: str
+
+
+def ticket_number(complaint_id: int, created: dt.datetime) -> str:
+    """A speakable ticket number: the date and the complaint id (``20261124`` + ``000042``)."""
+    return f"{created:%Y%m%d}{complaint_id:06d}"
+
+
+def _order_view(order: Order) -> OrderView:
+    return OrderView(order.number, order.status, order.created_at, order.updated_at, order.total, order.courier,
+                     order.waybill, tuple((item.product.name, item.quantity) for item in order.items))
+
+
+def _product_view(session: Session, product: Product) -> ProductView:
+    return ProductView(product.id, product.phone_code, product.name, product.price, product.description,
+                       services.stock_available(session, product.id), product.status == "active")
+
+
+class CrmGateway:
+    """Reactor-facing facade over ``crm_core`` services (and the menu store)."""
+
+    def __init__(self, factory: sessionmaker[Session], reactor: Any = None, max_threads: int = 8,
+                 region: str = "CN") -> None:
+        if reactor is None:
+            from twisted.internet import reactor as default_reactor
+
+            reactor = default_reactor
+        self.factory = factory
+        self.region = region
+        self._reactor = reactor
+        self._pool = ThreadPool(minthreads=0, maxthreads=max_threads, name="hotline-crm")
+        self._started = False
+
+    def start(self) -> None:
+        """Start the pool (stopped again at reactor shutdown)."""
+        if not self._started:
+            self._pool.start()
+            self._started = True
+            self._reactor.addSystemEventTrigger("during", "shutdown", self.stop)
+
+    def stop(self) -> None:
+        if self._started:
+            self._started = False
+            self._pool.stop()
+
+    def run(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred:
+        """Run ``work(session, *args, **kwargs)`` in one transaction on a pool thread."""
+        self.start()
+
+        def in_transaction() -> Any:
+            with transaction(self.factory) as session:
+                return work(session, *args, **kwargs)
+
+        return deferToThreadPool(self._reactor, self._pool, in_transaction)
+
+    # -- callers --------------------------------------------------------------------
+
+    def caller_info(self, ani: str) -> defer.Deferred:
+        """CallerInfo for a caller ID, or None when unknown (or not a phone number)."""
+        return self.run(self._caller_info, ani)
+
+    def _caller_info(self, session: Session, ani: str) -> CallerInfo | None:
+        try:
+            customer = services.find_customer_by_phone(session, ani, region=self.region)
+        except Exception:  # a garbled caller ID is an anonymous caller, not an error
+            return None
+        if customer is None:
+            return None
+        marks = session.scalar(select(func.count()).where(BlacklistMark.customer_id == customer.id)) or 0
+        tags = {t.tag for t in customer.tags}
+        address = session.scalars(select(Address).where(Address.customer_id == customer.id)
+                                  .order_by(Address.is_default.desc(), Address.id).limit(1)).first()
+        return CallerInfo(customer.id, customer.name, customer.member_level in VIP_LEVELS or "vip" in tags,
+                          customer.language, customer.is_blacklisted, marks, customer.notify_channel,
+                          address.id if address else None, address.one_line() if address else None)
+
+    # -- orders ---------------------------------------------------------------------
+
+    def order_by_number(self, number: str) -> defer.Deferred:
+        """OrderView; fails with UnknownOrder (``details['reason']`` check-digit / not-found)."""
+        return self.run(lambda s: _order_view(services.order_by_number(s, number)))
+
+    def recent_orders(self, ani: str, limit: int = 3) -> defer.Deferred:
+        """The caller's latest orders (by caller ID), newest first."""
+        def work(session: Session) -> list[OrderView]:
+            try:
+                orders = services.recent_orders_for_caller(session, ani, limit=limit, region=self.region)
+            except Exception:
+                return []
+            return [_order_view(o) for o in orders]
+        return self.run(work)
+
+    def place_order(self, customer_id: int, lines: Sequence[tuple[str, int]], *, delivery_method: str,
+                    payment_method: str, address_id: int | None, ship_to_address: str | None,
+                    media_source: str | None, call_uuid: str | None) -> defer.Deferred:
+        """Place the order (all or nothing) and log it on the timeline; OrderView."""
+        def work(session: Session) -> OrderView:
+            order = services.place_order(
+                session, customer_id, [OrderLine(c, q) for c, q in lines], delivery_method=delivery_method,
+                payment_method=payment_method, address_id=address_id, ship_to_address=ship_to_address,
+                media_source=media_source, channel=Channel.IVR, created_by="ivr", call_uuid=call_uuid)
+            services.log_interaction(session, Channel.IVR, customer_id=customer_id, call_uuid=call_uuid,
+                                     summary=f"ivr: order {order.number} placed",
+                                     detail={"event": "order_placed", "order": order.number,
+                                             "total": str(order.total), "media_source": media_source})
+            session.flush()
+            session.refresh(order)
+            return _order_view(order)
+        return self.run(work)
+
+    # -- products and points ----------------------------------------------------------
+
+    def product(self, code: str) -> defer.Deferred:
+        """ProductView by phone code; fails with UnknownProduct."""
+        return self.run(lambda s: _product_view(s, services.product_by_phone_code(s, code)))
+
+    def alternatives(self, code: str, limit: int = 2) -> defer.Deferred:
+        """In-stock active products of the same category (what to offer when one is sold out)."""
+        def work(session: Session) -> list[ProductView]:
+            product = services.product_by_phone_code(session, code)
+            stmt = select(Product).where(Product.id != product.id, Product.status == "active")
+            if product.category_id is not None:
+                stmt = stmt.where(Product.category_id == product.category_id)
+            out = []
+            for other in session.scalars(stmt.order_by(Product.id).limit(20)):
+                view = _product_view(session, other)
+                if view.available > 0:
+                    out.append(view)
+                if len(out) >= limit:
+                    break
+            return out
+        return self.run(work)
+
+    def points(self, customer_id: int, recent: int = 3) -> defer.Deferred:
+        """PointsView: balance and latest ledger entries."""
+        def work(session: Session) -> PointsView:
+            entries = services.recent_points(session, customer_id, recent)
+            return PointsView(services.points_balance(session, customer_id),
+                              tuple(PointsChange(e.created_at, e.delta, e.kind, e.reason) for e in entries))
+        return self.run(work)
+
+    def promotions(self, at: dt.datetime | None = None) -> defer.Deferred:
+        """Promotions running now."""
+        return self.run(lambda s: [PromotionView(p.name, p.announcement, p.ends_at)
+                                   for p in services.active_promotions(s, at)])
+
+    # -- service requests ---------------------------------------------------------------
+
+    def save_complaint(self, *, category: str, audio_path: str, duration_seconds: float, caller: str,
+                       customer_id: int | None, call_uuid: str | None) -> defer.Deferred:
+        """Voicemail + complaint + interaction in one transaction; ComplaintSaved with the ticket number."""
+        def work(session: Session) -> ComplaintSaved:
+            voicemail = services.record_voicemail(session, audio_path, duration_seconds, caller=caller,
+                                                  customer_id=customer_id, call_uuid=call_uuid,
+                                                  mailbox="complaints", region=self.region)
+            complaint = services.file_complaint(session, category=category, channel=Channel.IVR,
+                                                customer_id=customer_id, voicemail_id=voicemail.id,
+                                                description="IVR voicemail complaint")
+            ticket = ticket_number(complaint.id, utcnow())
+            services.log_interaction(session, Channel.IVR, customer_id=customer_id, address=caller,
+                                     call_uuid=call_uuid, summary=f"ivr: complaint {ticket} ({category})",
+                                     detail={"event": "complaint", "complaint_id": complaint.id,
+                                             "voicemail_id": voicemail.id, "ticket": ticket})
+            return ComplaintSaved(complaint.id, voicemail.id, ticket)
+        return self.run(work)
+
+    def save_voicemail(self, *, mailbox: str, audio_path: str, duration_seconds: float, caller: str,
+                       customer_id: int | None, call_uuid: str | None) -> defer.Deferred:
+        """A plain voicemail (no complaint); its id."""
+        return self.run(lambda s: services.record_voicemail(
+            s, audio_path, duration_seconds, caller=caller, customer_id=customer_id, call_uuid=call_uuid,
+            mailbox=mailbox, region=self.region).id)
+
+    def request_callback(self, number: str, *, customer_id: int | None, window_start: dt.datetime | None,
+                         window_end: dt.datetime | None, queue_name: str | None,
+                         call_uuid: str | None) -> defer.Deferred:
+        """Book a callback; its id."""
+        def work(session: Session) -> int:
+            request = services.request_callback(session, number, customer_id=customer_id, window_start=window_start,
+                                                window_end=window_end, queue_name=queue_name, call_uuid=call_uuid,
+                                                note="requested in the IVR", region=self.region)
+            services.log_interaction(session, Channel.IVR, customer_id=customer_id, call_uuid=call_uuid,
+                                     summary="ivr: callback requested",
+                                     detail={"event": "callback", "callback_id": request.id, "number": request.number})
+            return request.id
+        return self.run(work)
+
+    def request_message(self, channel: str, address: str, text: str, *, customer_id: int | None,
+                        call_uuid: str | None, kind: str) -> defer.Deferred:
+        """Queue an SMS or fax for messaging (an outbound interaction with status 'requested'); its id."""
+        return self.run(lambda s: services.log_interaction(
+            s, channel, customer_id=customer_id, direction=Direction.OUTBOUND, address=address,
+            summary=f"{kind} requested in the IVR", call_uuid=call_uuid,
+            detail={"status": "requested", "kind": kind, "text": text}).id)
+
+    def set_subscription(self, customer_id: int, subscribed: bool) -> defer.Deferred:
+        """Add or remove the new-product-news tag."""
+        def work(session: Session) -> bool:
+            tag = session.get(CustomerTag, (customer_id, NEWS_TAG))
+            if subscribed and tag is None:
+                session.add(CustomerTag(customer_id=customer_id, tag=NEWS_TAG))
+            elif not subscribed and tag is not None:
+                session.delete(tag)
+            session.flush()
+            return subscribed
+        return self.run(work)
+
+    def log_interaction(self, *, call_uuid: str, customer_id: int | None, address: str | None, summary: str,
+                        detail: dict[str, Any]) -> defer.Deferred:
+        """One IVR step on the customer's timeline."""
+        return self.run(lambda s: services.log_interaction(
+            s, Channel.IVR, customer_id=customer_id, address=address, summary=summary[:255], detail=detail,
+            call_uuid=call_uuid).id)
+
+    # -- menus ----------------------------------------------------------------------------
+
+    def published_menu(self, name: str) -> defer.Deferred:
+        """The published version of a menu (``ivr.menu.store.PublishedMenu``)."""
+        return self.run(store.published, name)
+
+    def published_version_id(self, name: str) -> defer.Deferred:
+        return self.run(store.published_version_id, name)
+
+
+def lines_total(products: Iterable[tuple[ProductView, int]]) -> Decimal:
+    """Gross price of order lines (before promotions) for the read-back."""
+    return sum((p.price * q for p, q in products), Decimal("0"))

@@ -1,0 +1,219 @@
+"""Validation of a menu definition: refuse what would strand or confuse a caller, naming the node.
+
+Checked: the entry, DNIS entry points and after-hours node exist; every
+target exists (no dangling edges); every node is reachable; no cycle is made
+only of nodes that take no input (announcement/goto/language would spin
+forever); option keys are single DTMF keys that do not clash with the repeat
+and back keys; actions are known; numbers are sane; and every node that speaks
+has words in every language of the menu (inline text, or a catalogue prompt
+with that language when a catalogue is given).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Protocol
+
+from ivr.exceptions import MenuInvalid, Problem
+from ivr.menu.model import (
+    ACTIONS,
+    DTMF_KEYS,
+    NO_INPUT_KINDS,
+    ActionNode,
+    BlacklistPolicy,
+    DigitInputNode,
+    GotoNode,
+    MenuDefinition,
+    MenuNode,
+    Node,
+    targets,
+)
+
+
+class PromptLookup(Protocol):
+    """What validation needs from the prompt catalogue (``ivr.prompts.catalogue.Catalogue`` fits)."""
+
+    def __contains__(self, prompt_id: object) -> bool: ...
+
+    def get(self, prompt_id: str) -> Any: ...
+
+
+def validate(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> list[Problem]:
+    """Every problem of ``menu`` (empty when it may be published)."""
+    problems: list[Problem] = []
+    add = lambda where, message, code="invalid": problems.append(Problem(where, message, code))  # noqa: E731
+    nodes = menu.nodes
+
+    if not menu.languages:
+        add("menu", "needs at least one language")
+    if menu.default_language not in menu.languages:
+        add("menu", f"default language {menu.default_language!r} is not one of {list(menu.languages)}")
+    for node_id, node in nodes.items():
+        if node.id != node_id:
+            add(f"node {node_id!r}", f"is stored under {node_id!r} but its id is {node.id!r}")
+    if menu.entry not in nodes:
+        add("menu", f"entry node {menu.entry!r} does not exist", "dangling")
+    for dnis, target in menu.entry_points.items():
+        if not str(dnis).isdigit():
+            add(f"entry point {dnis!r}", "DNIS must be digits")
+        if target not in nodes:
+            add(f"entry point {dnis!r}", f"goes to missing node {target!r}", "dangling")
+    hours = menu.business_hours
+    if hours is not None:
+        if hours.after_hours not in nodes:
+            add("business_hours", f"after-hours node {hours.after_hours!r} does not exist", "dangling")
+        for day, spans in hours.weekly.items():
+            for start, end in spans:
+                if end <= start:
+                    add("business_hours", f"{day}: {start:%H:%M}-{end:%H:%M} ends before it starts")
+    _check_settings(menu, add)
+
+    for node_id, node in nodes.items():
+        where = f"node {node_id!r} ({node.kind})"
+        for field_name, target in targets(node):
+            if target not in nodes:
+                add(where, f"{field_name} goes to missing node {target!r}", "dangling")
+        _check_node(menu, node, where, add)
+        _check_words(menu, node, where, add, catalogue)
+
+    for node_id in _unreachable(menu):
+        add(f"node {node_id!r} ({nodes[node_id].kind})", "is unreachable from the entry, entry points or after-hours",
+            "unreachable")
+    for cycle in _silent_cycles(menu):
+        add(f"node {cycle[0]!r}", "loops without waiting for input: " + " -> ".join(cycle + [cycle[0]]), "loop")
+    return problems
+
+
+def check(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> MenuDefinition:
+    """Return ``menu`` unchanged, or raise :class:`MenuInvalid` listing every problem."""
+    problems = validate(menu, catalogue)
+    if problems:
+        raise MenuInvalid(problems)
+    return menu
+
+
+def _check_settings(menu: MenuDefinition, add: Any) -> None:
+    s = menu.settings
+    for name in ("repeat_key", "back_key"):
+        key = getattr(s, name)
+        if key and key not in DTMF_KEYS:
+            add("settings", f"{name} {key!r} is not a phone key")
+    if s.repeat_key and s.repeat_key == s.back_key:
+        add("settings", "repeat and back keys must differ")
+    if s.max_errors < 1:
+        add("settings", "max_errors must be at least 1")
+    if s.blacklist.action not in BlacklistPolicy.ACTIONS:
+        add("settings", f"blacklist action {s.blacklist.action!r} is not one of {sorted(BlacklistPolicy.ACTIONS)}")
+    if s.blacklist.threshold < 1:
+        add("settings", "blacklist threshold must be at least 1")
+
+
+def _check_node(menu: MenuDefinition, node: Node, where: str, add: Any) -> None:
+    s = menu.settings
+    if isinstance(node, MenuNode):
+        if not node.options:
+            add(where, "has no options")
+        for key in node.options:
+            if len(key) != 1 or key not in DTMF_KEYS:
+                add(where, f"option key {key!r} is not a single phone key (0-9, * or #)", "bad-key")
+            elif key in (s.repeat_key, s.back_key):
+                add(where, f"option key {key!r} clashes with the {'repeat' if key == s.repeat_key else 'back'} key",
+                    "bad-key")
+        for key, option in node.options.items():
+            for lang in option.keywords:
+                if lang not in menu.languages:
+                    add(where, f"option {key} has keywords for {lang!r}, not a language of this menu")
+        if node.timeout <= 0:
+            add(where, "timeout must be positive")
+        if node.retries < 0:
+            add(where, "retries cannot be negative")
+        if not node.speaks:
+            add(where, "has nothing to say (prompt or text)", "missing-prompt")
+    elif isinstance(node, DigitInputNode):
+        if not 1 <= node.min_length <= node.max_length:
+            add(where, f"lengths must satisfy 1 <= min ({node.min_length}) <= max ({node.max_length})")
+        if node.terminator and any(t not in DTMF_KEYS for t in node.terminator):
+            add(where, f"terminator {node.terminator!r} is not a phone key", "bad-key")
+        if not node.variable.isidentifier():
+            add(where, f"variable {node.variable!r} is not a plain name")
+        if node.timeout <= 0:
+            add(where, "timeout must be positive")
+        if not node.next:
+            add(where, "needs a next node")
+        if not node.speaks:
+            add(where, "has nothing to say (prompt or text)", "missing-prompt")
+    elif isinstance(node, ActionNode):
+        if node.action not in ACTIONS:
+            add(where, f"unknown action {node.action!r}; use one of {', '.join(sorted(ACTIONS))}")
+    elif isinstance(node, GotoNode):
+        if not node.target:
+            add(where, "needs a target")
+    elif node.kind == "language":
+        if node.language not in menu.languages:  # type: ignore[union-attr]
+            add(where, f"switches to {node.language!r}, not a language of this menu")  # type: ignore[union-attr]
+    elif node.kind == "announcement":
+        if not node.speaks:  # type: ignore[union-attr]
+            add(where, "has nothing to say (prompt or text)", "missing-prompt")
+
+
+def _check_words(menu: MenuDefinition, node: Node, where: str, add: Any, catalogue: PromptLookup | None) -> None:
+    text = getattr(node, "text", None) or {}
+    for lang in text:
+        if lang not in menu.languages:
+            add(where, f"has text in {lang!r}, not a language of this menu")
+    prompt_ids = [getattr(node, "prompt", None)]
+    if isinstance(node, MenuNode):
+        prompt_ids += [node.invalid_prompt, node.timeout_prompt]
+    main_prompt = prompt_ids[0]
+    for lang in menu.languages:
+        if text and not str(text.get(lang, "")).strip() and not main_prompt:
+            add(where, f"missing text in {lang!r}", "missing-prompt")
+    if catalogue is None:
+        return
+    for prompt_id in filter(None, prompt_ids):
+        if prompt_id not in catalogue:
+            add(where, f"prompt {prompt_id!r} is not in the prompt catalogue", "missing-prompt")
+            continue
+        texts = getattr(catalogue.get(prompt_id), "texts", {})
+        for lang in menu.languages:
+            if lang not in texts and not (prompt_id == main_prompt and text.get(lang)):
+                add(where, f"prompt {prompt_id!r} has no {lang!r} text", "missing-prompt")
+
+
+def _unreachable(menu: MenuDefinition) -> list[str]:
+    starts = [menu.entry, *menu.entry_points.values()]
+    if menu.business_hours is not None:
+        starts.append(menu.business_hours.after_hours)
+    seen: set[str] = set()
+    queue = deque(s for s in starts if s in menu.nodes)
+    while queue:
+        node_id = queue.popleft()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        queue.extend(t for _, t in targets(menu.nodes[node_id]) if t in menu.nodes and t not in seen)
+    return [node_id for node_id in menu.nodes if node_id not in seen]
+
+
+def _silent_cycles(menu: MenuDefinition) -> list[list[str]]:
+    """Cycles whose every node takes no input (found by DFS over the no-input subgraph)."""
+    silent = {nid for nid, n in menu.nodes.items() if n.kind in NO_INPUT_KINDS}
+    edges = {nid: [t for _, t in targets(menu.nodes[nid]) if t in silent] for nid in silent}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(nid: str, path: list[str]) -> None:
+        state[nid] = 1
+        path.append(nid)
+        for nxt in edges[nid]:
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):])
+            elif nxt not in state:
+                visit(nxt, path)
+        path.pop()
+        state[nid] = 2
+
+    for nid in sorted(silent):
+        if nid not in state:
+            visit(nid, [])
+    return cycles

@@ -1,0 +1,68 @@
+"""Product lookup by phone code (price, stock, description, "press 1 to order") and promotions running now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_core.exceptions import UnknownProduct
+from ivr.crm_gateway import ProductView
+from ivr.runtime.session import LEFT, IvrSession
+
+LOW_STOCK = 5
+
+
+def product_prompts(product: ProductView) -> list[tuple[str, dict[str, Any]]]:
+    """What the caller hears about a product."""
+    prompts: list[tuple[str, dict[str, Any]]] = [("product_info", {"name": product.name, "price": product.price})]
+    if product.description:
+        prompts.append(("product_description", {"text": product.description}))
+    if not product.active or product.available <= 0:
+        prompts.append(("product_out_of_stock", {}))
+    elif product.available < LOW_STOCK:
+        prompts.append(("product_low_stock", {"quantity": product.available}))
+    else:
+        prompts.append(("product_in_stock", {}))
+    return prompts
+
+
+async def find_product(s: IvrSession, prompt: str = "product_enter_code") -> ProductView | None:
+    """Ask for a phone code until it names a product (None after the retries)."""
+    for _ in range(3):
+        code = await s.enter_digits(prompt, 1, 8)
+        if code is None:
+            return None
+        s.stats.product(code)
+        s.log_step("product", f"ivr: product {code} enquired", code=code)
+        try:
+            return await s.gateway.product(code)
+        except UnknownProduct:
+            await s.say("product_not_found")
+    return None
+
+
+async def product_lookup(s: IvrSession, node: Any) -> str | None:
+    while True:
+        product = await find_product(s)
+        if product is None:
+            return await s.give_up()
+        await s.say_all(product_prompts(product))
+        key = await s.choose("product_press_to_order", "12" + s.settings.back_key)
+        if key == "1":
+            from ivr.runtime.flows.ordering import place_order
+
+            result = await place_order(s, node, first=product)
+            return LEFT if result == LEFT else None
+        if key != "2":
+            return None
+
+
+async def promotions(s: IvrSession, node: Any) -> str | None:
+    running = await s.gateway.promotions(s.now())
+    if not running:
+        await s.say("promotions_none")
+        return None
+    prompts: list[tuple[str, dict[str, Any]]] = [("promotions_intro", {})]
+    prompts += [("promotion_item", {"text": p.announcement or p.name}) for p in running]
+    await s.say_all(prompts)
+    s.log_step("promotions", "ivr: promotions heard", count=len(running))
+    return None

@@ -1,0 +1,86 @@
+"""Order status: a keyed order number or the caller's recent orders, spoken naturally, with an SMS offer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_core.exceptions import UnknownOrder
+from ivr.crm_gateway import OrderView
+from ivr.runtime.session import LEFT, IvrSession
+
+MAX_LOOKUPS = 3
+
+
+def status_prompt(order: OrderView) -> tuple[str, dict[str, Any]]:
+    """The catalogue prompt and values that say where an order is."""
+    number = order.number
+    if order.status == "shipped":
+        return "order_status_shipped", {"order_no": number, "courier": order.courier or "",
+                                        "waybill": order.waybill or ""}
+    if order.status == "delivered":
+        return "order_status_delivered", {"order_no": number, "date": order.updated_at.date()}
+    if order.status in ("settled", "returned"):
+        return f"order_status_{order.status}", {"order_no": number, "amount": order.total}
+    if order.status == "exchanged":
+        return "order_status_exchanged", {"order_no": number}
+    if order.status == "cancelled":
+        return "order_status_cancelled", {"order_no": number}
+    return "order_status_ordered", {"order_no": number, "date": order.created_at.date()}
+
+
+def sms_text(order: OrderView) -> str:
+    """The details texted to the caller."""
+    parts = [f"Order {order.number}: {order.status}"]
+    if order.courier or order.waybill:
+        parts.append(f"{order.courier or ''} {order.waybill or ''}".strip())
+    return ", ".join(parts)
+
+
+async def _keyed_order(s: IvrSession) -> OrderView | str | None:
+    for _ in range(MAX_LOOKUPS):
+        number = await s.enter_digits("order_enter_number", 6, 12)
+        if number is None:
+            return await s.give_up()
+        try:
+            return await s.gateway.order_by_number(number)
+        except UnknownOrder:
+            s.log_step("order_not_found", "ivr: order not found", number=number)
+            await s.say("order_not_found", order_no=number)
+    return await s.give_up()
+
+
+async def order_status(s: IvrSession, node: Any) -> str | None:
+    """Main entry of the order-status flow."""
+    while True:
+        choice = await s.choose("order_number_choice", "12")
+        if choice is None:
+            return await s.give_up()
+        if choice == "1":
+            found = await _keyed_order(s)
+            if found == LEFT:
+                return LEFT
+            orders = [found]
+        else:
+            orders = await s.gateway.recent_orders(s.call.ani)
+            if not orders:
+                await s.say("order_none_for_caller")
+                return None
+            await s.say("order_recent_intro")
+        while True:
+            await s.say_all([status_prompt(o) for o in orders])  # type: ignore[arg-type]
+            s.log_step("order_status", "ivr: order status heard", orders=[o.number for o in orders])  # type: ignore[union-attr]
+            key = await s.ask(await s.files("order_sms_offer") + await s.files("order_status_menu"),
+                              s.config.input_timeout)
+            if key == "9":
+                for order in orders:
+                    await s.gateway.request_message("sms", s.call.ani, sms_text(order), customer_id=s.customer_id,  # type: ignore[arg-type]
+                                                    call_uuid=s.uuid, kind="order_details")
+                await s.say("order_sms_sent")
+                key = await s.ask(await s.files("order_status_menu"), s.config.input_timeout)
+            if key == "1":
+                continue
+            if key == "2":
+                break
+            if key == "0":
+                return await s.to_agent("caller_choice", skills=("after_sales",))
+            return None  # star (back) or nothing: back to the menu
