@@ -24,17 +24,23 @@ def to_e164(raw: str | None, region: str = DEFAULT_REGION) -> str:
             text = text[len(prefix) :].split("@", 1)[0]
     if text.startswith("00"):
         text = "+" + text[2:]
-    candidates = [text]
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is not None and phonenumbers.is_valid_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # Caller IDs sometimes carry a foreign country code without '+'. Only read them
+    # that way when the digits cannot be a national number here: an invalid
+    # 11-digit "154..." is a mistyped Chinese mobile, not an Oregon number.
     digits = "".join(ch for ch in text if ch.isdigit())
-    if digits and not text.startswith("+"):
-        candidates.append("+" + digits)  # caller IDs often carry the country code without '+'
-    for candidate in candidates:
+    if digits and not text.startswith("+") and (parsed is None or not phonenumbers.is_possible_number(parsed)):
         try:
-            parsed = phonenumbers.parse(candidate, region)
+            foreign = phonenumbers.parse("+" + digits, region)
         except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            foreign = None
+        if foreign is not None and phonenumbers.is_valid_number(foreign):
+            return phonenumbers.format_number(foreign, phonenumbers.PhoneNumberFormat.E164)
     raise InvalidPhoneNumber(f"{raw!r} is not a valid phone number", raw=raw, region=region)
 
 

@@ -10,6 +10,8 @@ import argparse
 import importlib.util
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -50,6 +52,23 @@ def _admin_users_line() -> str:
     return f"  admin users (made by the admin package in demo mode at `hotline run`): {users}"
 
 
+DEMO_MENU = Path(__file__).resolve().parents[1] / "menus" / "demo.yaml"
+
+
+def _publish_demo_menu(factory: Any) -> str:
+    """Publish the demo IVR menu unless a menu of that name is already published (admins' edits win)."""
+    from crm_core.db import transaction
+    from ivr.menu.store import import_and_publish, published_version_id
+    from ivr.menu.yaml_io import load_yaml
+
+    definition = load_yaml(DEMO_MENU)
+    with transaction(factory) as session:
+        if published_version_id(session, definition.name) is not None:
+            return f"  IVR menu {definition.name!r}: already published (left as it is)"
+        menu = import_and_publish(session, definition, by="demo-data")
+    return f"  IVR menu {definition.name!r}: version {menu.version} published from {DEMO_MENU.name}"
+
+
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Load the demo shop; 0 on success, 1 when the database cannot be used, 2 on bad options."""
     from tqdm import tqdm
@@ -80,8 +99,10 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         with tqdm(total=plan.units, desc="demo data", unit="step", disable=getattr(args, "no_progress", False),
                   file=sys.stderr, leave=False) as bar:
             notes = load_demo(session_factory(engine), options, plan=plan, advance=bar.update)
+        menu_line = _publish_demo_menu(session_factory(engine))
         with session_factory(engine)() as session:
             lines = summary_lines(session, admin_users=admin_users)
+        lines.append(menu_line)
     except DBAPIError as exc:
         print(f"hotline demo-data: cannot use database {shown}: {_describe(exc)}", file=sys.stderr)
         return 1

@@ -73,3 +73,10 @@ def test_unknown_or_anonymous_callers_are_not_blacklisted(db_session):
     assert is_blacklisted(db_session, "13912349999") is False
     with pytest.raises(UnknownCustomer):
         mark_blacklist(db_session, 987654321, marked_by="x", reason="y")
+
+
+def test_invalid_national_mobile_is_refused_not_read_as_a_foreign_number():
+    # 154 is no Chinese mobile prefix; "+1 541 234 5678" would be a wrong guess.
+    with pytest.raises(InvalidPhoneNumber):
+        to_e164("15412345678")
+    assert to_e164("+15412345678") == "+15412345678"
