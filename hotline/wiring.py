@@ -1,0 +1,212 @@
+"""Which application answers the calls the CallServer accepts, and what it is built from.
+
+Kept apart from :mod:`hotline.engine` so the engine stays a list of parts and
+this module the one place that decides what a call runs:
+
+* calls with ``hotline_feature`` (agent feature codes ``*61``..``*64``) go to
+  the ACD's :class:`~acd.features.FeatureHandler`;
+* customer legs the ACD dialled for a callback (``hotline_callback_uuid``)
+  go back to the ACD's callback dialer;
+* everything else runs the IVR, whose agent hand-off is the ACD
+  (:class:`hotline.handoff.AcdHandoff`).
+
+The ACD is built here with its record (agent state log, CDRs, previous-agent
+history, callback requests) on the engine's session factory through its own
+bounded thread pool; queues and agents are loaded from the database at start
+(before the reactor serves any call), agent states are recovered from the
+state log, reconciliation against ``show channels`` runs periodically, and
+``/metrics`` is mounted beside the admin UI. In demo mode (``switch.mode ==
+"sim"``) the demo agents' phones are registered with the simulator and the
+agents logged into the queues they qualify for, so pressing 0 reaches a
+ringing phone that answers after a few seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+#: Demo agent phones: answer after this many seconds, talk this long.
+DEMO_ANSWER_AFTER = 3.0
+DEMO_TALK_SECONDS = 20.0
+#: IVR queue names that are not ACD queues (the demo menu's "general").
+QUEUE_ALIASES = {"general": "sales"}
+
+
+@dataclass
+class AcdService:
+    """The ACD and what keeps it running (pool, reconciler); ``stop()`` at shutdown."""
+
+    acd: Any
+    pool: Any
+    gateway: Any
+    reconciler: Any = None
+    features: Any = None
+    handoff: Any = None
+    stops: list[Callable[[], Any]] = field(default_factory=list)
+
+    def metrics_text(self) -> str:
+        """The ``/metrics`` body (Prometheus text 0.0.4)."""
+        from acd.metrics import render
+
+        return render(self.acd.snapshots())
+
+    def stop(self) -> None:
+        if self.reconciler is not None:
+            self.reconciler.stop()
+        for stop in self.stops:
+            try:
+                stop()
+            except Exception:
+                log.exception("ACD stop step failed")
+        if self.pool.started:
+            self.pool.stop()
+
+
+def metrics_resource(metrics_text: Callable[[], str]) -> Any:
+    """A twisted.web Resource serving ``metrics_text()`` (mount as ``/metrics``)."""
+    from twisted.web.resource import Resource
+
+    from acd.metrics import CONTENT_TYPE
+
+    class MetricsResource(Resource):
+        isLeaf = True
+
+        def render_GET(self, request: Any) -> bytes:
+            request.setHeader(b"content-type", CONTENT_TYPE.encode())
+            return metrics_text().encode("utf-8")
+
+    return MetricsResource()
+
+
+def build_acd(engine: Any, prompts: Any = None) -> AcdService:
+    """The ACD on the engine's database, loaded, recovered and (once the engine started) reconciling."""
+    from twisted.python.threadpool import ThreadPool
+
+    from acd import Acd
+    from acd.callbacks import CallbackDialer, CallbackPolicy
+    from acd.reconcile import Reconciler, recover
+    from acd.store import DbCallbacks, DbCdr, DbHistory, DbStateLog, ThreadPoolGateway, configure, last_states, \
+        load_agents, load_queue_configs
+    from crm_core.db import transaction
+
+    settings, reactor = engine.settings, engine.reactor
+    pool = ThreadPool(minthreads=0, maxthreads=max(2, settings.db.pool_size // 2), name="acd-db")
+    pool.start()
+    gateway = ThreadPoolGateway(reactor, pool, engine.sessions)
+    policy = CallbackPolicy()
+    acd = Acd(reactor, state_log=DbStateLog(gateway), cdr=DbCdr(gateway), history=DbHistory(gateway),
+              callback_store=DbCallbacks(gateway), callback_policy=policy)
+    # start-up only, before any call: one synchronous read of the configuration and the state log
+    with transaction(engine.sessions) as session:
+        queues = load_queue_configs(session, callback_after=120.0)
+        agents = load_agents(session)
+        changes = last_states(session)
+    configure(acd, queues, agents)
+    recover(acd, changes, [])  # no switch yet: ringing/on-call agents come back available; the reconciler checks
+    service = AcdService(acd, pool, gateway)
+    acd.callbacks.switch = lambda: engine.switch
+    acd.callbacks.dialer = CallbackDialer(
+        lambda: engine.switch, lambda: f"{settings.callserver.host}:{engine.ports['callserver']}", reactor, policy)
+    if prompts is not None:
+        acd.callbacks.prompt = lambda caller, ewt: prompts.files("callback_offer", caller.language or "zh")
+    service.reconciler = Reconciler(acd, lambda: engine.switch.show_channels(), reactor, interval=30.0)
+    engine.web_resources[b"metrics"] = metrics_resource(service.metrics_text)
+
+    def started(engine: Any) -> None:
+        service.reconciler.start(now=False)
+        if settings.switch.mode == "sim" and engine.simulator is not None:
+            demo_agents(engine, acd)
+
+    engine.on_started.append(started)
+    log.info("ACD: %d queues, %d agents loaded", len(acd.queues), len(agents))
+    return service
+
+
+def demo_agents(engine: Any, acd: Any, answer_after: float = DEMO_ANSWER_AFTER,
+                talk_seconds: float = DEMO_TALK_SECONDS) -> list[int]:
+    """Demo mode: register every agent's simulated phone and log logged-out agents into their queues."""
+    from acd.agents import AgentState
+
+    logged = []
+    for agent in list(acd.board.all()):
+        engine.simulator.directory.register(agent.extension, answer_after=answer_after, talk_seconds=talk_seconds)
+        if agent.state is AgentState.LOGGED_OUT:
+            queues = [name for name, cq in acd.queues.items() if agent.qualifies(cq.config.required_skills)]
+            if queues:
+                acd.login(agent.id, queues)
+                logged.append(agent.id)
+    log.info("demo: %d agent phones registered, %d agents logged in", len(list(acd.board.all())), len(logged))
+    return logged
+
+
+def build_call_handler(engine: Any) -> Callable[[Any], Any]:
+    """The call handler for this engine: feature codes, callback legs, else the IVR handing off to the ACD."""
+    from acd.features import FeatureHandler
+    from hotline.handoff import AcdHandoff
+    from ivr.asr.service import AsrService
+    from ivr.crm_gateway import CrmGateway
+    from ivr.prompts.renderer import PromptBuilder, PromptRenderer
+    from ivr.runtime.app import IvrApplication
+    from ivr.runtime.prompts import RendererPromptPlayer
+
+    settings, reactor = engine.settings, engine.reactor
+    gateway = CrmGateway(engine.sessions, reactor, max_threads=settings.db.pool_size)
+    gateway.start()
+    reactor.addSystemEventTrigger("after", "shutdown", gateway.stop)
+    renderer = PromptRenderer(PromptBuilder.from_settings(settings), reactor)
+    renderer.start()
+    prompts = RendererPromptPlayer(renderer)
+    asr = None
+    if settings.asr.model_path:
+        asr = AsrService.from_settings(settings, reactor)
+        asr.warm_up().addErrback(lambda f: log.error("speech model failed to load: %s", f.getErrorMessage()))
+    else:
+        log.info("no asr.model_path configured: menus take DTMF only")
+    service = build_acd(engine, prompts)
+    service.stops += [gateway.stop, renderer.stop]
+    reactor.addSystemEventTrigger("after", "shutdown", service.stop)
+    service.handoff = AcdHandoff(service.acd, reactor, lambda: engine.switch, prompts, default_queue="sales",
+                                 aliases=QUEUE_ALIASES)
+    service.features = FeatureHandler(service.acd, prompts)
+    application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff)
+    engine.ivr = application
+    engine.acd = service
+    return CallRouter(application.handle, service.features.handle, service.acd.callbacks).handle
+
+
+class CallRouter:
+    """Sends each accepted call to the feature handler, the callback dialer, or the IVR."""
+
+    def __init__(self, ivr: Callable[[Any], Any], features: Callable[[Any], Any], callbacks: Any) -> None:
+        self.ivr = ivr
+        self.features = features
+        self.callbacks = callbacks
+
+    async def handle(self, call: Any) -> None:
+        variables = call.variables
+        if variables.get("hotline_feature"):
+            await self.features(call)
+            return
+        if variables.get("hotline_callback_uuid"):
+            await self._callback_leg(call)
+            return
+        await self.ivr(call)
+
+    async def _callback_leg(self, call: Any) -> None:
+        dialer = self.callbacks.dialer
+        leg_uuid = variables_uuid = call.variables.get("hotline_callback_uuid")
+        entry_leg = None
+        if dialer is not None and dialer.attach(call):
+            entry = self.callbacks.entries.get(variables_uuid)
+            entry_leg = entry.caller.leg if entry is not None and entry.caller is not None else None
+        if entry_leg is None:
+            log.warning("call %s: callback leg %s nobody waits for; hanging up", call.uuid, leg_uuid)
+            await call.hangup("NORMAL_TEMPORARY_FAILURE")
+            return
+        await entry_leg.done  # the ACD bridges the customer to the reserved agent, then releases the leg
+        if not call.hung_up:
+            await call.hangup("NORMAL_CLEARING")

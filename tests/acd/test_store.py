@@ -1,0 +1,171 @@
+"""The ACD's record in crm_core on the real databases (rolled-back session): state log, CDRs, history, config."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import pytest_twisted
+from sqlalchemy import select
+from twisted.internet.task import Clock
+
+from acd import Acd, Overflow
+from acd.agents import AgentState, StateChange
+from acd.records import CdrEvent
+from acd.store import (
+    DbCdr,
+    DbHistory,
+    DbStateLog,
+    SessionGateway,
+    configure,
+    last_states,
+    load_agents,
+    load_queue_configs,
+)
+from crm_core.models import Agent, AgentSkill, AgentStateChange, CallDetailRecord, Queue, QueueSkill, Skill
+
+_n = itertools.count(1)
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture
+def gateway(db_session):
+    return SessionGateway(db_session)
+
+
+@pytest.fixture
+def make_agent(db_session):
+    def make(skills: dict[str, int] | None = None) -> Agent:
+        n = next(_n)
+        agent = Agent(login=f"agent{n}", name=f"Agent {n}", extension=f"{2000 + n}", password_hash="x")
+        db_session.add(agent)
+        db_session.flush()
+        for name, level in (skills or {}).items():
+            skill = db_session.scalar(select(Skill).where(Skill.name == name)) or Skill(name=name)
+            db_session.add(AgentSkill(agent=agent, skill=skill, level=level))
+        db_session.flush()
+        return agent
+    return make
+
+
+def test_state_log_writes_every_change_and_reads_back_the_last_one(db_session, gateway, make_agent):
+    agent = make_agent()
+    log = DbStateLog(gateway)
+    log.record(StateChange(agent.id, AgentState.AVAILABLE, None, None, T0, ("sales", "support")))
+    log.record(StateChange(agent.id, AgentState.NOT_READY, "no answer", "c-1", T0 + 5, ("sales", "support")))
+    rows = db_session.scalars(select(AgentStateChange).where(AgentStateChange.agent_id == agent.id)).all()
+    assert len(rows) == 2 and rows[1].at.timestamp() == T0 + 5
+    (last,) = [c for c in last_states(db_session) if c.agent_id == agent.id]
+    assert (last.state, last.reason, last.call_uuid, last.queues) == (
+        AgentState.NOT_READY, "no answer", "c-1", ("sales", "support"))
+
+
+def test_cdr_rows_are_upserted_per_call_through_queued_answered_ended(db_session, gateway, make_agent,
+                                                                        make_customer):
+    agent, customer = make_agent(), make_customer()
+    cdr = DbCdr(gateway)
+    cdr.write(CdrEvent("queued", "u-1", T0, {"ani": "+8613800000001", "customer_id": customer.id, "entered_at": T0}))
+    cdr.write(CdrEvent("answered", "u-1", T0 + 12, {"agent_id": agent.id}))
+    cdr.write(CdrEvent("ended", "u-1", T0 + 100, {"disposition": "answered", "hangup_cause": "NORMAL_CLEARING"}))
+    (row,) = db_session.scalars(select(CallDetailRecord).where(CallDetailRecord.uuid == "u-1")).all()
+    assert row.agent_id == agent.id and row.customer_id == customer.id
+    assert (row.answered_at - row.queued_at).total_seconds() == 12
+    assert row.disposition == "answered" and row.ended_at.timestamp() == T0 + 100
+
+
+def test_previous_agent_lookup_finds_the_last_agent_within_the_window(db_session, gateway, make_agent,
+                                                                       make_customer):
+    old, recent = make_agent(), make_agent()
+    customer = make_customer()
+    cdr = DbCdr(gateway)
+    for uuid, agent, at in (("p-1", old, T0 - 10 * 86400), ("p-2", recent, T0 - 2 * 86400)):
+        cdr.write(CdrEvent("queued", uuid, at, {"customer_id": customer.id, "entered_at": at}))
+        cdr.write(CdrEvent("answered", uuid, at + 5, {"agent_id": agent.id}))
+    history = DbHistory(gateway)
+    found = []
+    history.previous_agent(customer.id, "", T0 - 30 * 86400).addCallback(found.append)
+    history.previous_agent(customer.id, "", T0 - 1 * 86400).addCallback(found.append)
+    assert found == [recent.id, None]
+
+
+def test_queues_and_agents_load_from_crm_core(db_session, make_agent):
+    skill = Skill(name=f"returns{next(_n)}")
+    queue = Queue(name=f"q{next(_n)}", strategy="skills_based", wrapup_seconds=7, max_wait_seconds=90,
+                  overflow_target="voicemail")
+    queue.required_skills.append(QueueSkill(skill=skill, min_level=4))
+    db_session.add(queue)
+    agent = make_agent({skill.name: 6})
+    db_session.flush()
+    (config,) = [c for c in load_queue_configs(db_session, announce_every=None) if c.name == queue.name]
+    assert config.required_skills == {skill.name: 4} and config.overflow == Overflow("voicemail")
+    assert config.wrapup_seconds == 7 and config.db_id == queue.id
+    assert (agent.id, agent.extension, agent.name, {skill.name: 6}) in load_agents(db_session)
+
+
+def test_acd_on_the_database_routes_a_returning_customer_to_the_previous_agent(db_session, gateway, make_agent,
+                                                                               make_customer):
+    from acd_helpers import ScriptedLeg
+
+    clock = Clock()
+    clock.advance(T0)
+    first_agent, second_agent = make_agent(), make_agent()
+    customer = make_customer()
+    queue = Queue(name=f"q{next(_n)}", strategy="previous_agent", wrapup_seconds=0)
+    db_session.add(queue)
+    db_session.flush()
+    acd = Acd(clock, state_log=DbStateLog(gateway), cdr=DbCdr(gateway), history=DbHistory(gateway))
+    configure(acd, load_queue_configs(db_session, announce_every=None, fallback_strategy="longest_idle"),
+              load_agents(db_session))
+    acd.login(second_agent.id, [queue.name])
+    clock.advance(1)
+    acd.login(first_agent.id, [queue.name])
+    leg = ScriptedLeg()
+    acd.enqueue(leg, queue.name, customer={"id": customer.id})
+    assert leg.ring.extension == second_agent.extension  # no history yet: longest idle
+    leg.ring.answer()
+    clock.advance(30)
+    leg.ring.end()
+    again = ScriptedLeg()
+    acd.enqueue(again, queue.name, customer={"id": customer.id})
+    assert again.ring.extension == second_agent.extension
+    row = db_session.scalar(select(CallDetailRecord).where(CallDetailRecord.uuid == leg.uuid))
+    assert row.agent_id == second_agent.id and row.queue_id == queue.id and row.disposition == "answered"
+    states = db_session.scalars(select(AgentStateChange.state).where(
+        AgentStateChange.agent_id == second_agent.id).order_by(AgentStateChange.id)).all()
+    assert states == ["available", "ringing", "on_call", "available", "ringing"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_thread_pool_gateway_writes_the_state_log_off_the_reactor(fresh_db_url):
+    import threading
+
+    from twisted.internet import reactor
+    from twisted.python.threadpool import ThreadPool
+
+    from acd.store import ThreadPoolGateway
+    from crm_core.db import make_engine, session_factory
+    from crm_core.migrate import upgrade
+
+    upgrade(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+    pool = ThreadPool(minthreads=1, maxthreads=2, name="acd-db-test")
+    pool.start()
+    try:
+        gateway = ThreadPoolGateway(reactor, pool, session_factory(engine))
+        reactor_thread = threading.get_ident()
+
+        def add_agent(session):
+            assert threading.get_ident() != reactor_thread
+            agent = Agent(login="pool", name="Pool", extension="2999", password_hash="x")
+            session.add(agent)
+            session.flush()
+            return agent.id
+
+        agent_id = await gateway.run(add_agent)
+        await DbStateLog(gateway).record(StateChange(agent_id, AgentState.BREAK, "lunch", None, T0, ("sales",)))
+        changes = await gateway.run(last_states)
+        assert [(c.agent_id, c.state, c.reason, c.queues) for c in changes] == [
+            (agent_id, AgentState.BREAK, "lunch", ("sales",))]
+    finally:
+        pool.stop()
+        engine.dispose()

@@ -1,0 +1,192 @@
+"""`hotline run` with the ACD wired in: a real Engine on the real reactor (port 0 everywhere), a migrated SQLite DB.
+
+A simulated caller reaches the IVR, presses 0, is handed to the ACD through
+hotline/handoff.py, rings a demo agent phone registered by the wiring, is
+bridged; the CDR row gets queue, agent and times; the agent wraps up and is
+available again. Feature-code calls (``hotline_feature`` set as the agents'
+dialplan does) change agent states; a long wait offers a callback that keeps
+the place, is committed, and calls the customer back to an agent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from sqlalchemy import select
+from twisted.internet import defer, reactor, task
+
+from crm_core.db import transaction
+from crm_core.models import Agent, AgentSkill, AgentStateChange, CallbackRequest, CallDetailRecord, Queue, \
+    QueueSkill, Skill
+
+MENU = """
+name: main
+entry: main
+languages: [zh]
+default_language: zh
+business_hours:
+  timezone: Asia/Shanghai
+  weekly: {mon: ["00:00-23:59"], tue: ["00:00-23:59"], wed: ["00:00-23:59"], thu: ["00:00-23:59"],
+           fri: ["00:00-23:59"], sat: ["00:00-23:59"], sun: ["00:00-23:59"]}
+  after_hours: main
+settings:
+  agent_queue: general
+nodes:
+  main:
+    type: menu
+    text: {zh: 人工请按零。}
+    timeout: 4
+    options:
+      "0": {target: agent, label: agent}
+  agent: {type: queue, text: {zh: 请稍候。}, queue: general, skills: [sales]}
+"""
+
+
+async def wait_for(predicate, timeout: float = 10.0, what: str = "condition", call=None):
+    """Poll ``predicate`` every 50 ms, at most ``timeout`` seconds (``call``: its transcript goes in the failure)."""
+    for _ in range(int(timeout / 0.05)):
+        value = predicate()
+        if value:
+            return value
+        await task.deferLater(reactor, 0.05, lambda: None)
+    heard = [(e["event"], e.get("app") or e.get("file") or e.get("digit") or e.get("cause"))
+             for e in (call.transcript if call is not None else [])]
+    raise AssertionError(f"timed out waiting for {what}; transcript: {heard}")
+
+
+def seed(url: str, tmp: Path) -> None:
+    from crm_core.db import make_engine, session_factory
+    from crm_core.migrate import upgrade
+    from ivr.menu import load_yaml
+    from ivr.menu.store import import_and_publish
+
+    upgrade(url)
+    engine = make_engine(url)
+    with transaction(session_factory(engine)) as s:
+        sales = Skill(name="sales")
+        s.add(sales)
+        for i, ext in enumerate(("1001", "1002"), 1):
+            agent = Agent(login=f"agent{i}", name=f"Agent {i}", extension=ext, password_hash="x")
+            agent.skills = [AgentSkill(skill=sales, level=5 + i)]
+            s.add(agent)
+        queue = Queue(name="sales", strategy="longest-idle-agent", wrapup_seconds=1, sl_target_seconds=20,
+                      sl_target_percent=80)
+        queue.required_skills = [QueueSkill(skill=sales, min_level=1)]
+        s.add(queue)
+        path = tmp / "menu.yaml"
+        path.write_text(MENU, encoding="utf-8")
+        import_and_publish(s, load_yaml(path), by="test")
+    engine.dispose()
+
+
+@pytest.fixture
+def hotline(tmp_path, database_maker):
+    from hotline.engine import Engine
+    from hotline.settings import load_settings
+    from hotline.wiring import build_call_handler
+
+    url = database_maker("sqlite")
+    seed(url, tmp_path)
+    env = {"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
+           "HOTLINE_CALLSERVER_LINGER": "1", "HOTLINE_SIM_PORT": "0", "HOTLINE_SIM_SOUNDS_DIR": str(tmp_path / "snd"),
+           "HOTLINE_SIM_RECORDINGS_DIR": str(tmp_path / "rec"), "HOTLINE_TTS_CACHE_DIR": str(tmp_path / "tts"),
+           "HOTLINE_SWITCH_COMMAND_TIMEOUT": "10"}
+    settings = load_settings(None, env=env)
+    engine = Engine(settings, reactor, application=build_call_handler, web_enabled=False)
+    engine.start()
+    pytest_twisted.blockon(engine.switch.when_connected())
+    for ext in ("1001", "1002"):  # quicker than the demo's phones
+        engine.simulator.directory.register(ext, answer_after=0.3, talk_seconds=1.0)
+    yield engine
+    engine.acd.stop()
+    pytest_twisted.blockon(engine.stop())
+
+
+def db(engine, fn):
+    with transaction(engine.sessions) as s:
+        return fn(s)
+
+
+@pytest_twisted.ensureDeferred
+async def test_engine_caller_presses_0_is_bridged_to_agent_phone_cdr_written_agent_wraps_up(hotline):
+    acd = hotline.acd.acd
+    states: list[tuple[int, str]] = []
+    acd.bus.subscribe("acd.agent_state", lambda _t, p: states.append((p["agent_id"], p["state"])))
+    assert {a.state.value for a in acd.board.all()} == {"available"}  # demo mode logged them in
+    call = hotline.simulator.place_call("13912345678", "4008001234", "wait_prompt 2; wait 0.2; press 0; wait_hangup")
+    outcome = await wait_for(lambda: hotline.acd.handoff.outcomes and hotline.acd.handoff.outcomes[-1],
+                             timeout=20, what="the ACD outcome", call=call)
+    assert outcome.kind == "served" and outcome.agent_id in (1, 2)
+    agent_id = outcome.agent_id
+    assert any(e["event"] == "bridge" for e in call.transcript)
+    await wait_for(lambda: acd.board.get(agent_id).state.value == "available", what="wrap-up to end")
+    mine = [s for a, s in states if a == agent_id]
+    assert mine[:4] == ["ringing", "on_call", "wrap_up", "available"]
+
+    def cdr(s):
+        return s.scalar(select(CallDetailRecord).where(CallDetailRecord.uuid == call.uuid))
+
+    row = await wait_for(lambda: (r := db(hotline, cdr)) is not None and r.wrapup_ended_at is not None and r,
+                         what="the CDR")
+    sales_id = db(hotline, lambda s: s.scalar(select(Queue.id).where(Queue.name == "sales")))
+    assert (row.queue_id, row.agent_id, row.disposition) == (sales_id, agent_id, "answered")
+    assert row.queued_at <= row.answered_at <= row.ended_at <= row.wrapup_ended_at
+    logged = db(hotline, lambda s: [r.state for r in s.scalars(select(AgentStateChange).where(
+        AgentStateChange.agent_id == agent_id).order_by(AgentStateChange.id))])
+    assert logged[-4:] == ["ringing", "on_call", "wrap_up", "available"]
+    assert 'hotline_acd_answered_today{queue="sales"} 1' in hotline.acd.metrics_text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_engine_feature_codes_from_agent_phone_change_state_confirm_and_hang_up(hotline):
+    acd = hotline.acd.acd
+
+    def dial(code: str, feature: str, reason: str = ""):
+        variables = {"hotline_feature": feature, "hotline_feature_agent": "1", "hotline_feature_extension": "1001",
+                     "hotline_entry": "feature"}
+        if reason:
+            variables["hotline_feature_reason"] = reason
+        return hotline.simulator.place_call("1001", code, "wait_hangup", variables=variables)
+
+    for code, feature, reason, expected in [("*64", "not_ready", "1", ("break", "lunch")),
+                                            ("*63", "ready", "", ("available", None)),
+                                            ("*62", "logout", "", ("logged_out", None)),
+                                            ("*61", "login", "", ("available", None))]:
+        call = dial(code, feature, reason)
+        await wait_for(lambda: call.finished.called, what=f"{code} to hang up")
+        agent = acd.board.get(1)
+        assert (agent.state.value, agent.reason) == expected, code
+        assert any(e["event"] == "prompt" for e in call.transcript), code
+    assert acd.board.get(1).queues == {"sales"}
+    assert [r for _a, _f, r in hotline.acd.features.handled] == ["break", "ready", "logout", "login"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_engine_long_wait_offers_callback_caller_keeps_place_and_is_called_back_to_an_agent(hotline):
+    acd = hotline.acd.acd
+    for agent_id in (1, 2):
+        acd.set_state(agent_id, "break", "meeting")
+    cq = acd.queues["sales"]
+    cq.config.callback_after = 0.0  # nobody available: any wait is too long
+    cq.config.announce_every = None
+    hotline.simulator.directory.external["13912345678"] = type(hotline.simulator.directory.default_external)(
+        answer_after=0.3)
+    call = hotline.simulator.place_call("13912345678", "4008001234", "wait_prompt 2; wait 0.2; press 0; wait 4; press 1; "
+                                                                     "wait_hangup")
+    outcome = await wait_for(lambda: hotline.acd.handoff.outcomes and hotline.acd.handoff.outcomes[-1],
+                             timeout=20, what="the callback choice", call=call)
+    assert outcome.kind == "callback"
+    await wait_for(lambda: call.finished.called, timeout=30, what="the caller to be hung up", call=call)
+    request = await wait_for(lambda: db(hotline, lambda s: s.scalar(select(CallbackRequest))), what="the request")
+    assert request.queue_name == "sales" and request.call_uuid == call.uuid and request.status == "pending"
+    virtual = [c for c in cq if c.callback is not None]
+    assert len(virtual) == 1 and virtual[0].entered_at <= acd.clock.seconds()
+    acd.set_state(2, "available")  # the turn comes: agent 2 is reserved, the customer called back and bridged
+    await wait_for(lambda: acd.board.get(2).state.value == "on_call", what="the callback to be bridged")
+    row = await wait_for(lambda: (r := db(hotline, lambda s: s.get(CallbackRequest, request.id))).status == "done"
+                         and r, what="the callback to be done")
+    assert row.attempts == 1
+    leg = db(hotline, lambda s: s.scalar(select(CallDetailRecord).where(CallDetailRecord.uuid == row.call_uuid)))
+    assert leg.direction == "outbound" and leg.agent_id == 2 and leg.answered_at is not None
