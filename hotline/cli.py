@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("hotline.run_command:main", "run the engine (+ simulator and admin UI in demo mode)"),
     "sim": ("hotline.sim_command:main", "run the FreeSWITCH simulator on its own"),
     "call": ("hotline.call_command:main", "place a simulated call through a running simulator"),
+    "admin": ("hotline.admin_command:main", "admin UI: create-user, serve on its own"),
     "prompts": ("hotline.prompts_command:main", "prompt catalogue: list, render static prompts to the audio cache"),
 }
 
@@ -31,6 +32,7 @@ ARGUMENTS: dict[str, str] = {
     "run": "hotline.run_command:add_arguments",
     "sim": "hotline.sim_command:add_arguments",
     "call": "hotline.call_command:add_arguments",
+    "admin": "hotline.admin_command:add_arguments",
     "prompts": "hotline.prompts_command:add_arguments",
 }
 

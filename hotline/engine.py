@@ -62,6 +62,7 @@ class Engine:
     call_server: CallServer | None = None
     switch: Switch | None = None
     web_port: Any = None
+    web_banner: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     #: Native Twisted resources mounted beside the admin app (``/metrics``...), set while building the application.
     web_resources: dict[bytes, Any] = field(default_factory=dict)
@@ -106,14 +107,15 @@ class Engine:
             hook(self)
 
     def _start_web(self) -> None:
-        try:
-            from admin.app import create_app
-            from admin.web import build_web_root
-        except ImportError as exc:  # the admin UI is optional for the engine to run
-            log.warning("admin UI not available: %s", exc)
-            return
         from twisted.web.server import Site
 
+        from admin.app import create_app
+        from admin.bootstrap import DEMO_USERS, describe, ensure_admin_user
+        from admin.web import build_web_root
+        from crm_core.db import transaction
+
+        with transaction(self.sessions) as session:
+            created = ensure_admin_user(session, self.settings.admin.demo_mode)
         app = create_app(self.settings)
         root = build_web_root(self.reactor, self.reactor.getThreadPool(), app)
         for name, resource in self.web_resources.items():
@@ -121,6 +123,11 @@ class Engine:
         self.web_port = self.reactor.listenTCP(self.settings.admin.port, Site(root),
                                                interface=self.settings.admin.host)
         self.ports["admin"] = self.web_port.getHost().port
+        url = f"http://{self.settings.admin.host}:{self.ports['admin']}/admin/"
+        self.web_banner = describe(created, url)
+        if self.settings.admin.demo_mode and not created:
+            self.web_banner += "\n  demo users: " + ", ".join(
+                f"{name} / {password} ({role.value})" for name, (role, password) in DEMO_USERS.items())
 
     @defer.inlineCallbacks
     def stop(self) -> Any:

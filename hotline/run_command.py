@@ -42,9 +42,7 @@ def _print_banner(engine: Engine) -> None:
                      f"--script 'wait 2; press 1; wait 5; hangup'")
     else:
         lines.append(f"  FreeSWITCH event socket: {settings.switch.host}:{settings.switch.port}")
-    if "admin" in ports:
-        lines.append(f"  admin UI: http://{settings.admin.host}:{ports['admin']}/admin/")
-        for user, password, role in getattr(engine, "demo_users", ()):
-            lines.append(f"    demo user {user} / {password} ({role})")
+    if engine.web_banner:
+        lines.append("  " + engine.web_banner.replace("\n", "\n  "))
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from acd.agents import AgentState
+from acd.exceptions import UnknownStrategy
 from acd.routing.base import Choice, RouteContext, Strategy, get_strategy
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from acd.queues import CallQueue, WaitingCaller
 
 log = logging.getLogger(__name__)
+
+#: What a queue with an unknown strategy name routes by until an admin fixes it.
+FALLBACK_STRATEGY = "longest_idle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +59,14 @@ class Router:
         name = queue.config.strategy
         cached = self._strategies.get(queue.config.name)
         if cached is None or cached[0] != name:
-            cached = self._strategies[queue.config.name] = (name, get_strategy(name))
+            try:
+                strategy = get_strategy(name)
+            except UnknownStrategy:
+                # A mistyped strategy must not strand callers: route, and say so loudly.
+                log.error("queue %s: unknown routing strategy %r; using %s until it is fixed",
+                          queue.config.name, name, FALLBACK_STRATEGY)
+                strategy = get_strategy(FALLBACK_STRATEGY)
+            cached = self._strategies[queue.config.name] = (name, strategy)
         return cached[1]
 
     def available_members(self, queue: "CallQueue") -> list["Agent"]:

@@ -1,0 +1,123 @@
+"""The admin application factory: Flask + Flask-Admin over the CRM database, secured and bilingual.
+
+``create_app`` takes the Hotline ``Settings`` (what ``hotline run`` has), a
+mapping of Flask config (tests), or nothing (settings loaded from the
+environment). Views are registered on a fresh ``Admin`` per app, so tests can
+build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_wtf.csrf import CSRFError
+
+from admin import audit
+from admin.extensions import babel, csrf, db, login_manager
+from admin.i18n import DOMAIN, TRANSLATIONS_DIR, current_language, language_url, lazy_gettext as _l, select_locale
+from admin.views import register_views
+from admin.views.base import HomeView
+from hotline.settings import Settings, database_url, load_settings
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY_FILE = "admin-secret-key"
+
+
+def persistent_secret_key(var_dir: str | os.PathLike[str]) -> str:
+    """A random secret key kept in ``var_dir`` (mode 0600), so sessions survive restarts."""
+    path = Path(var_dir) / SECRET_KEY_FILE
+    if path.is_file():
+        key = path.read_text().strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def config_from_settings(settings: Settings) -> dict[str, Any]:
+    """Flask config for the Hotline settings."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(settings),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": settings.db.pool_size, "echo": settings.db.echo}
+        if not settings.db.url.startswith("sqlite") else {"echo": settings.db.echo},
+        "SECRET_KEY": settings.admin.secret_key or persistent_secret_key(settings.var_dir),
+        "HOTLINE_DEMO_MODE": settings.admin.demo_mode,
+        "VOICEMAIL_DIRS": [settings.var_dir, settings.sim.recordings_dir],
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session (no expiry mid-edit)
+    "FLASK_ADMIN_SWATCH": "default",
+    "HOTLINE_DEMO_MODE": False,
+    "VOICEMAIL_DIRS": [],
+}
+
+
+def create_app(settings_or_config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the admin app for ``Settings``, a Flask config mapping, or the environment's settings."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    if settings_or_config is None:
+        settings_or_config = load_settings()
+    if isinstance(settings_or_config, Settings):
+        app.config.update(config_from_settings(settings_or_config))
+    else:
+        app.config.update(settings_or_config)
+    if not app.config.get("SECRET_KEY"):
+        log.warning("no SECRET_KEY configured: using a random one (sessions end when the process stops)")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        raise ValueError("create_app needs SQLALCHEMY_DATABASE_URI (or Hotline settings)")
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_domain=DOMAIN,
+                   default_translation_directories=str(TRANSLATIONS_DIR))
+    app.jinja_env.globals["hotline_language"] = current_language
+    app.jinja_env.globals["language_url"] = language_url
+
+    from admin.auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+
+    admin = Admin(
+        name="Hotline",
+        theme=Bootstrap4Theme(swatch=app.config["FLASK_ADMIN_SWATCH"], fluid=True,
+                              base_template="admin/hotline_master.html"),
+        index_view=HomeView(name=_l("Home"), url="/admin"),
+    )
+    register_views(admin)
+    admin.init_app(app)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        return render_template("errors/csrf.html", reason=exc.description), 400
+
+    @app.route("/")
+    def root() -> Any:
+        from flask import redirect, url_for
+
+        return redirect(url_for("admin.index"))
+
+    with app.app_context():
+        audit.ensure_table(db.engine)
+    return app

@@ -1,0 +1,88 @@
+"""Who may do what: the one role → view → permission matrix every admin view asks.
+
+A view is named by its Flask-Admin endpoint; a permission is ``view``,
+``create``, ``edit``, ``delete``, ``export`` or a view's own action
+(``status`` for order status changes, ``points`` for points adjustments,
+``adjust`` for stock adjustments, ``listen`` for voicemail audio). Anything not
+listed is refused, so a new view is closed until it is added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from crm_core.enums import AdminRole
+
+ADMIN = AdminRole.ADMIN
+SUPERVISOR = AdminRole.SUPERVISOR
+CAMPAIGN = AdminRole.CAMPAIGN_MANAGER
+AGENT = AdminRole.AGENT
+
+
+def perms(*names: str) -> frozenset[str]:
+    """A permission set; ``"crud"`` stands for view/create/edit/delete."""
+    out: set[str] = set()
+    for name in names:
+        out |= {"view", "create", "edit", "delete"} if name == "crud" else {name}
+    return frozenset(out)
+
+
+READ = perms("view")
+READ_EXPORT = perms("view", "export")
+FULL = perms("crud", "export")
+
+#: endpoint -> role -> permissions. Admins are listed explicitly too: some views are read-only for everyone.
+MATRIX: dict[str, dict[AdminRole, frozenset[str]]] = {
+    # customers
+    "customers": {ADMIN: FULL | {"points"}, SUPERVISOR: perms("view", "create", "edit", "export", "points"),
+                  CAMPAIGN: READ_EXPORT},
+    "points": {ADMIN: READ_EXPORT, SUPERVISOR: READ_EXPORT},
+    "blacklist": {ADMIN: perms("view", "create", "delete", "export"), SUPERVISOR: perms("view", "create")},
+    "interactions": {ADMIN: READ_EXPORT, SUPERVISOR: READ_EXPORT},
+    # catalogue
+    "products": {ADMIN: FULL, SUPERVISOR: READ_EXPORT, CAMPAIGN: READ_EXPORT},
+    "categories": {ADMIN: FULL, SUPERVISOR: READ, CAMPAIGN: READ},
+    "suppliers": {ADMIN: FULL, SUPERVISOR: READ},
+    "promotions": {ADMIN: FULL, CAMPAIGN: FULL, SUPERVISOR: READ},
+    # inventory
+    "warehouses": {ADMIN: FULL, SUPERVISOR: READ},
+    "stock": {ADMIN: FULL | {"adjust"}, SUPERVISOR: READ_EXPORT | {"adjust"}},
+    # orders
+    "orders": {ADMIN: perms("view", "edit", "export", "status"), SUPERVISOR: perms("view", "edit", "export", "status")},
+    # after-sales
+    "complaints": {ADMIN: FULL, SUPERVISOR: perms("view", "create", "edit", "export")},
+    "voicemails": {ADMIN: perms("view", "edit", "delete", "export", "listen"),
+                   SUPERVISOR: perms("view", "edit", "export", "listen")},
+    "knowledge": {ADMIN: FULL, SUPERVISOR: FULL, CAMPAIGN: READ},
+    # marketing
+    "media_plans": {ADMIN: FULL, CAMPAIGN: FULL, SUPERVISOR: READ},
+    # contact center (ACD)
+    "queues": {ADMIN: FULL, SUPERVISOR: perms("view", "edit", "export")},
+    "skills": {ADMIN: FULL, SUPERVISOR: perms("view", "create", "edit")},
+    "agents": {ADMIN: FULL, SUPERVISOR: perms("view", "edit", "export")},
+    "skill_matrix": {ADMIN: perms("view", "edit"), SUPERVISOR: perms("view", "edit")},
+    # system
+    "users": {ADMIN: FULL},
+    "audit": {ADMIN: READ_EXPORT},
+}
+
+
+def allowed(role: str | None, endpoint: str, permission: str = "view") -> bool:
+    """Whether a user with ``role`` may use ``permission`` on the view ``endpoint``."""
+    if role is None:
+        return False
+    try:
+        key = AdminRole(role)
+    except ValueError:
+        return False
+    return permission in MATRIX.get(endpoint, {}).get(key, frozenset())
+
+
+def endpoints_for(role: str) -> list[str]:
+    """The views a role can open at all (for the index page and the docs)."""
+    return sorted(e for e in MATRIX if allowed(role, e, "view"))
+
+
+def roles_with(endpoint: str, permission: str = "view") -> Iterable[AdminRole]:
+    """Roles granted ``permission`` on ``endpoint`` (used by the permission tests)."""
+    return [role for role in AdminRole if allowed(role, endpoint, permission)]

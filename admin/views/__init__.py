@@ -1,0 +1,68 @@
+"""All admin views, registered in one place with their endpoint (the key of the roles matrix) and menu."""
+
+from __future__ import annotations
+
+from flask_admin import Admin
+
+from admin.audit import AuditEntry
+from admin.i18n import lazy_gettext as _l
+from admin.views.acd import AgentView, QueueView, SkillMatrixView, SkillView
+from admin.views.audit_log import AuditLogView
+from admin.views.catalogue import CategoryView, ProductView, PromotionView, SupplierView
+from admin.views.customers import BlacklistView, CustomerView, InteractionView, PointsLedgerView
+from admin.views.inventory import StockView, WarehouseView
+from admin.views.marketing import MediaPlanView
+from admin.views.orders import OrderView
+from admin.views.service import ComplaintView, KnowledgeView, VoicemailView
+from admin.views.users import UserView
+from crm_core.models import (
+    Agent,
+    AdminUser,
+    BlacklistMark,
+    Category,
+    Complaint,
+    Customer,
+    Interaction,
+    KnowledgeArticle,
+    MediaPlan,
+    Order,
+    PointsEntry,
+    Product,
+    Promotion,
+    Queue,
+    Skill,
+    Stock,
+    Supplier,
+    Voicemail,
+    Warehouse,
+)
+
+
+def register_views(admin: Admin) -> None:
+    """Add every back-office view to ``admin`` (endpoints must match ``admin.roles.MATRIX``)."""
+    customers, catalogue, stock, service = _l("Customers"), _l("Catalogue"), _l("Inventory"), _l("Service")
+    acd, marketing, system = _l("Contact center"), _l("Marketing"), _l("System")
+    admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
+    admin.add_view(CustomerView(Customer, name=_l("Customers"), endpoint="customers", category=customers))
+    admin.add_view(PointsLedgerView(PointsEntry, name=_l("Points ledger"), endpoint="points", category=customers))
+    admin.add_view(BlacklistView(BlacklistMark, name=_l("Blacklist marks"), endpoint="blacklist",
+                                 category=customers))
+    admin.add_view(InteractionView(Interaction, name=_l("Interactions"), endpoint="interactions",
+                                   category=customers))
+    admin.add_view(ProductView(Product, name=_l("Products"), endpoint="products", category=catalogue))
+    admin.add_view(CategoryView(Category, name=_l("Categories"), endpoint="categories", category=catalogue))
+    admin.add_view(SupplierView(Supplier, name=_l("Suppliers"), endpoint="suppliers", category=catalogue))
+    admin.add_view(PromotionView(Promotion, name=_l("Promotions"), endpoint="promotions", category=catalogue))
+    admin.add_view(StockView(Stock, name=_l("Stock"), endpoint="stock", category=stock))
+    admin.add_view(WarehouseView(Warehouse, name=_l("Warehouses"), endpoint="warehouses", category=stock))
+    admin.add_view(ComplaintView(Complaint, name=_l("Complaints"), endpoint="complaints", category=service))
+    admin.add_view(VoicemailView(Voicemail, name=_l("Voicemails"), endpoint="voicemails", category=service))
+    admin.add_view(KnowledgeView(KnowledgeArticle, name=_l("Knowledge base"), endpoint="knowledge",
+                                 category=service))
+    admin.add_view(MediaPlanView(MediaPlan, name=_l("Media plans"), endpoint="media_plans", category=marketing))
+    admin.add_view(QueueView(Queue, name=_l("Queues"), endpoint="queues", category=acd))
+    admin.add_view(SkillView(Skill, name=_l("Skills"), endpoint="skills", category=acd))
+    admin.add_view(AgentView(Agent, name=_l("Agents"), endpoint="agents", category=acd))
+    admin.add_view(SkillMatrixView(name=_l("Agents × skills"), endpoint="skill_matrix", category=acd))
+    admin.add_view(UserView(AdminUser, name=_l("Users"), endpoint="users", category=system))
+    admin.add_view(AuditLogView(AuditEntry, name=_l("Audit log"), endpoint="audit", category=system))
