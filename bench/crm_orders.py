@@ -2,19 +2,28 @@
 
     .venv/bin/python bench/crm_orders.py [--pg-url URL] [--orders 2000] [--threads 4]
                                          [--lookup-rows 1000000] [--sqlite-lookup-rows N] [--backends sqlite,postgresql]
+                                         [--profile N]
 
 Each backend gets a throw-away database (a temp file; a new PostgreSQL
 database created beside ``--pg-url`` / ``$HOTLINE_TEST_PG_URL`` and dropped at
 the end), migrated with the real migrations. Orders go through
 ``crm_core.services.place_order`` in one transaction each; look-ups through
-``order_by_number`` in a fresh session each, as the IVR does. The figures are
-printed, never asserted.
+``order_by_number`` in a fresh session each, as the IVR does. Orders are
+timed twice: one thread (the per-call latency bound) and ``--threads``
+threads (PostgreSQL only; SQLite has one writer). Each row carries the
+1-minute load average before and after its timing, so a figure taken while
+other processes loaded this machine can be told apart. ``--profile N``
+prints a cProfile of N single-thread orders. The figures are printed, never
+asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import io
+import pstats
 import os
 import random
 import statistics
@@ -38,6 +47,7 @@ from crm_core.services.orders import luhn_digit  # noqa: E402
 
 PRODUCTS = 50
 CUSTOMERS = 1000
+START_LOAD = os.getloadavg()
 
 
 def _create_pg_database(base: str) -> tuple[str, str]:
@@ -166,37 +176,67 @@ def bench_lookups(factory, numbers: list[str], samples: int) -> tuple[float, flo
     return statistics.median(timings), timings[int(len(timings) * 0.99) - 1], timings[-1]
 
 
-def run_backend(name: str, url: str, args: argparse.Namespace, lookup_rows: int) -> dict[str, str]:
+def _load1() -> float:
+    return os.getloadavg()[0]
+
+
+def profile_orders(factory, codes: list[str], customers: list[int], count: int, top: int = 25) -> str:
+    """cProfile of ``count`` single-line orders from one thread, the ``top`` functions by own time."""
+    rng = random.Random(99)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        with transaction(factory) as session:
+            place_order(session, rng.choice(customers), [(rng.choice(codes), 1)], media_source="4008001234")
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace, lookup_rows: int) -> list[dict[str, str]]:
     migrate.upgrade(url)
     engine = make_engine(url, pool_size=args.threads + 2)
     factory = session_factory(engine)
     try:
         codes, customers = _seed(factory)
-        threads = args.threads if name == "postgresql" else 1
-        rate, failures = bench_orders(factory, codes, customers, args.orders, threads, args.multi_line_share)
+        bench_orders(factory, codes, customers, min(200, args.orders), 1, args.multi_line_share)  # warm-up
+        results = []
+        thread_counts = [1] + ([args.threads] if name == "postgresql" and args.threads > 1 else [])
+        for threads in thread_counts:
+            load_before = _load1()
+            rate, failures = bench_orders(factory, codes, customers, args.orders, threads, args.multi_line_share)
+            results.append({"backend": name, "threads": str(threads), "orders/s": f"{rate:,.0f}",
+                            "failed": str(failures), "load 1m": f"{load_before:.2f}>{_load1():.2f}"})
+        if args.profile:
+            print(f"--- {name}: cProfile of {args.profile} single-thread orders ---", file=sys.stderr)
+            print(profile_orders(factory, codes, customers, args.profile), file=sys.stderr)
         with factory() as session:
             placed = session.scalar(select(func.count()).select_from(Order))
-        result = {"backend": name, "threads": str(threads), "orders/s": f"{rate:,.0f}",
-                  "failed": str(failures), "placed": f"{placed:,}"}
+        results[-1]["placed"] = f"{placed:,}"
         if lookup_rows:
             numbers, load_s = bulk_load(engine, customers, lookup_rows)
             p50, p99, worst = bench_lookups(factory, numbers, args.lookups)
-            result.update({"rows": f"{lookup_rows:,}", "load s": f"{load_s:.1f}",
-                           "p50 ms": f"{p50:.3f}", "p99 ms": f"{p99:.3f}", "max ms": f"{worst:.2f}"})
-        return result
+            results[-1].update({"rows": f"{lookup_rows:,}", "load s": f"{load_s:.1f}",
+                                "p50 ms": f"{p50:.3f}", "p99 ms": f"{p99:.3f}", "max ms": f"{worst:.2f}"})
+        return results
     finally:
         engine.dispose()
 
 
 def _print_table(rows: list[dict[str, str]]) -> None:
-    headers = ["backend", "threads", "orders/s", "failed", "placed", "rows", "load s", "p50 ms", "p99 ms", "max ms"]
+    headers = ["backend", "threads", "orders/s", "failed", "load 1m", "placed", "rows", "load s", "p50 ms", "p99 ms",
+               "max ms"]
     widths = [max(len(h), *(len(r.get(h, "-")) for r in rows)) for h in headers]
     print("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(row.get(h, "-").rjust(w) for h, w in zip(headers, widths, strict=True)))
     print("\ngoals: >= 500 orders/s on PostgreSQL; p99 look-up < 5 ms")
-    print(f"cpus: {os.cpu_count()}, load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("load 1m: the 1-minute load average before>after that timing; above the cpu count, other processes"
+          " were competing for the cpus (the database server runs on this machine too)")
+    print(f"cpus: {os.cpu_count()}, load average at start: {' '.join(f'{x:.2f}' for x in START_LOAD)},"
+          f" at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,20 +251,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lookup-rows", type=int, default=1_000_000, help="orders in the table for look-ups")
     parser.add_argument("--sqlite-lookup-rows", type=int, default=None, help="override --lookup-rows for SQLite")
     parser.add_argument("--lookups", type=int, default=5000, help="look-ups timed")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="print a cProfile of N single-thread orders per backend (stderr)")
     args = parser.parse_args(argv)
     rows = []
     for name in args.backends.split(","):
         if name == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
                 lookup_rows = args.lookup_rows if args.sqlite_lookup_rows is None else args.sqlite_lookup_rows
-                rows.append(run_backend(name, f"sqlite:///{folder}/bench.db", args, lookup_rows))
+                rows.extend(run_backend(name, f"sqlite:///{folder}/bench.db", args, lookup_rows))
         elif name == "postgresql":
             if not args.pg_url:
                 print("postgresql: skipped (no --pg-url and no $HOTLINE_TEST_PG_URL)", file=sys.stderr)
                 continue
             url, database = _create_pg_database(args.pg_url)
             try:
-                rows.append(run_backend(name, url, args, args.lookup_rows))
+                rows.extend(run_backend(name, url, args, args.lookup_rows))
             finally:
                 _drop_pg_database(args.pg_url, database)
         print(f"{name}: done", file=sys.stderr)

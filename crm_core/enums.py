@@ -113,11 +113,17 @@ class ComplaintStatus(StrEnum):
 
 
 class CallbackStatus(StrEnum):
+    """A callback request's life: requested (stored ``pending``) -> scheduled -> in_progress -> completed
+    (stored ``done``) | failed | cancelled. ``REQUESTED`` and ``COMPLETED`` are aliases of the stored values."""
+
     PENDING = "pending"
     SCHEDULED = "scheduled"
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    IN_PROGRESS = "in_progress"
+    REQUESTED = "pending"  # alias of PENDING
+    COMPLETED = "done"  # alias of DONE
 
 
 class Direction(StrEnum):
@@ -132,7 +138,17 @@ class AgentState(StrEnum):
     RINGING = "ringing"
     ON_CALL = "on_call"
     WRAP_UP = "wrap_up"
+    NOT_READY = "not_ready"  # the reason column holds the reason code
     BREAK = "break"
+
+
+class AuditAction(StrEnum):
+    """The usual actions of the admin audit log (the column is free text: views add their own, e.g. login)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    OTHER = "other"
 
 
 class CampaignMode(StrEnum):
@@ -185,5 +201,33 @@ ORDER_TRANSITIONS: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
         (OrderStatus.DELIVERED, OrderStatus.RETURNED),
         (OrderStatus.DELIVERED, OrderStatus.EXCHANGED),
         (OrderStatus.EXCHANGED, OrderStatus.SHIPPED),
+    }
+)
+
+
+#: Complaint life cycle: the moves ``change_complaint_status`` (and ``resolve_complaint``) will make.
+COMPLAINT_TRANSITIONS: frozenset[tuple[ComplaintStatus, ComplaintStatus]] = frozenset(
+    {
+        (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS),
+        (ComplaintStatus.OPEN, ComplaintStatus.RESOLVED),
+        (ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED),
+        (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED),
+        (ComplaintStatus.RESOLVED, ComplaintStatus.IN_PROGRESS),  # reopened: the fix did not hold
+    }
+)
+
+#: Callback request life cycle: the moves ``update_callback`` will make (in_progress -> scheduled is a retry).
+CALLBACK_TRANSITIONS: frozenset[tuple[CallbackStatus, CallbackStatus]] = frozenset(
+    {
+        (CallbackStatus.PENDING, CallbackStatus.SCHEDULED),
+        (CallbackStatus.PENDING, CallbackStatus.IN_PROGRESS),
+        (CallbackStatus.PENDING, CallbackStatus.CANCELLED),
+        (CallbackStatus.SCHEDULED, CallbackStatus.SCHEDULED),
+        (CallbackStatus.SCHEDULED, CallbackStatus.IN_PROGRESS),
+        (CallbackStatus.SCHEDULED, CallbackStatus.CANCELLED),
+        (CallbackStatus.IN_PROGRESS, CallbackStatus.DONE),
+        (CallbackStatus.IN_PROGRESS, CallbackStatus.FAILED),
+        (CallbackStatus.IN_PROGRESS, CallbackStatus.SCHEDULED),
+        (CallbackStatus.IN_PROGRESS, CallbackStatus.CANCELLED),
     }
 )

@@ -44,6 +44,22 @@ class UnknownWarehouse(NotFound):
     error_id = "unknown-warehouse"
 
 
+class UnknownAgent(NotFound):
+    error_id = "unknown-agent"
+
+
+class UnknownQueue(NotFound):
+    error_id = "unknown-queue"
+
+
+class UnknownComplaint(NotFound):
+    error_id = "unknown-complaint"
+
+
+class UnknownCallback(NotFound):
+    error_id = "unknown-callback"
+
+
 class InvalidInput(CrmError):
     error_id = "invalid-input"
 
@@ -76,6 +92,10 @@ class IllegalTransition(CrmError):
     error_id = "illegal-transition"
 
 
+class InvalidOrderNumber(InvalidInput):
+    error_id = "invalid-order-number"
+
+
 class MissingShippingInfo(InvalidInput):
     error_id = "missing-shipping-info"
 
@@ -86,3 +106,7 @@ class CustomerBlacklisted(CrmError):
 
 class OrderNumberExhausted(CrmError):
     error_id = "order-number-exhausted"
+
+
+class OrderNumberTaken(CrmError):
+    error_id = "order-number-taken"

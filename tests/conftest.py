@@ -63,9 +63,26 @@ def database_maker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         try:
             with admin.connect() as connection:
                 for name in created:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    _drop_database(connection, name)
         finally:
             admin.dispose()
+
+
+def _drop_database(connection: Any, name: str, attempts: int = 40) -> None:
+    """Drop a test database; an autovacuum worker (which FORCE may not end) gets a bounded wait, then a warning."""
+    import time
+    import warnings
+
+    from sqlalchemy.exc import DBAPIError
+
+    for _ in range(attempts):
+        try:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError as exc:
+            last = exc
+            time.sleep(0.25)
+    warnings.warn(f"test database {name} left behind: {last}", stacklevel=1)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -142,6 +159,22 @@ def make_warehouse(db_session: Session) -> Callable[..., Any]:
     import factories
 
     return lambda **kw: factories.make_warehouse(db_session, **kw)
+
+
+@pytest.fixture
+def make_agent(db_session: Session) -> Callable[..., Any]:
+    """Factory bound to ``db_session``: an agent with a unique login and extension."""
+    import factories
+
+    return lambda **kw: factories.make_agent(db_session, **kw)
+
+
+@pytest.fixture
+def make_queue(db_session: Session) -> Callable[..., Any]:
+    """Factory bound to ``db_session``: a queue with a unique name."""
+    import factories
+
+    return lambda **kw: factories.make_queue(db_session, **kw)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from crm_core.enums import DiscountRule
-from crm_core.models import Customer, Product, Promotion, Stock, Warehouse
+from crm_core.models import Agent, Customer, Product, Promotion, Queue, Stock, Warehouse
 from crm_core.services.customers import create_customer
 
 _serial = itertools.count(1)
@@ -122,3 +122,21 @@ def make_promotion(
     session.add(promotion)
     session.flush()
     return promotion
+
+
+def make_agent(session: Session, *, login: str | None = None, name: str | None = None) -> Agent:
+    """An active agent with a unique login and extension."""
+    serial = next_serial()
+    agent = Agent(login=login or f"agent{serial}", name=name or f"Agent {serial}", extension=str(20_000 + serial),
+                  password_hash="x")
+    session.add(agent)
+    session.flush()
+    return agent
+
+
+def make_queue(session: Session, *, name: str | None = None) -> Queue:
+    """An active queue with a unique name."""
+    queue = Queue(name=name or f"queue{next_serial()}")
+    session.add(queue)
+    session.flush()
+    return queue

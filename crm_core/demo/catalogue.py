@@ -2,7 +2,8 @@
 
 Each base product of ``data/products.csv`` comes in the three variants of its
 category (size, pack, edition), so the shop has a few hundred products with
-Chinese names, and a Chinese then an English TTS line as description.
+Chinese and English names, and a TTS description in each language
+(``description`` Chinese, ``description_en`` English).
 Products are ordered so any scale keeps every category and the ad heroes.
 """
 
@@ -127,10 +128,19 @@ def load_reference(ctx: DemoContext) -> None:
     ctx.advance(1)
 
 
-def _describe(spec: ProductSpec) -> str:
-    if hasattr(Product, "description_en"):  # per-language columns, once the model has them
-        return spec.description
-    return f"{spec.description}\n{spec.description_en}"
+def _backfill_english(session, specs: list[ProductSpec]) -> int:  # type: ignore[no-untyped-def]
+    """Give demo products loaded before the English columns existed their English text (one description each)."""
+    by_sku = {spec.sku: spec for spec in specs}
+    fixed = 0
+    for product in session.scalars(select(Product).where(Product.sku.in_(list(by_sku)),
+                                                          Product.description_en.is_(None))):
+        spec = by_sku[product.sku]
+        product.name_en = product.name_en or spec.name_en
+        product.description_en = spec.description_en
+        if product.description == f"{spec.description}\n{spec.description_en}":  # the old combined text
+            product.description = spec.description
+        fixed += 1
+    return fixed
 
 
 def load_products(ctx: DemoContext, specs: list[ProductSpec]) -> None:
@@ -142,6 +152,7 @@ def load_products(ctx: DemoContext, specs: list[ProductSpec]) -> None:
         warehouses = {w.code: w.id for w in session.scalars(select(Warehouse))}
         skus = set(session.scalars(select(Product.sku)))
         codes = set(session.scalars(select(Product.phone_code)))
+        _backfill_english(session, specs)
     batch = 40
     for start in range(0, len(specs), batch):
         chunk = specs[start : start + batch]
@@ -155,14 +166,12 @@ def load_products(ctx: DemoContext, specs: list[ProductSpec]) -> None:
                 when = ctx.days_ago(92 - (start // batch))
                 with stamped(session, when, StockAdjustment):
                     product = Product(
-                        sku=spec.sku, phone_code=spec.phone_code, name=spec.name, description=_describe(spec),
+                        sku=spec.sku, phone_code=spec.phone_code, name=spec.name, name_en=spec.name_en,
+                        description=spec.description, description_en=spec.description_en,
                         price=spec.price, status=spec.status,
                         category_id=categories.get(shop["categories"][spec.category]["zh"]),
                         supplier_id=suppliers.get(shop["suppliers"][spec.supplier][0]),
                     )
-                    for attr in ("name_en", "description_en"):
-                        if hasattr(Product, attr):
-                            setattr(product, attr, getattr(spec, attr))
                     session.add(product)
                     session.flush()
                     for wh, on_hand, warning in spec.stock:

@@ -7,8 +7,8 @@ promotions of that day), ``change_order_status`` for each later step. Stock,
 reservations and points move exactly as they would in production.
 
 Order numbers come from the seeded generator (Luhn-checked like the
-service's); ``place_order`` cannot take a number, so the demo renumbers the
-order right after placing it. A step already in the history is skipped, so a
+service's) and are handed to ``place_order(order_number=...)``, as an import
+would. A step already in the history is skipped, so a
 second run, or a run after an interrupted one, finishes the story and adds
 nothing twice.
 """
@@ -242,14 +242,10 @@ def _place(ctx: DemoContext, session, spec: OrderSpec, lookups: dict) -> None:  
             address_id=address_id, ship_to_name=recipient, ship_to_phone=phone, ship_to_address=line,
             media_source=spec.dnis, want_invoice=spec.invoice_title is not None, invoice_title=spec.invoice_title,
             urgent=spec.urgent, special_requests=spec.special, channel=spec.channel, created_by=spec.created_by,
-            call_uuid=call_uuid, at=placed, points_per_yuan=ctx.options.points_per_yuan,
+            call_uuid=call_uuid, at=placed, points_per_yuan=ctx.options.points_per_yuan, order_number=spec.number,
         )
-        random_number = order.number
-        order.number = spec.number
         order.created_at = placed
         session.flush()
-        for entry in session.scalars(select(PointsEntry).where(PointsEntry.order_id == order.id)):
-            entry.reason = (entry.reason or "").replace(random_number, spec.number)
         agent_id = lookups["agents"].get(spec.agent or "")
         if call_uuid is not None:
             _order_call(ctx, session, spec, customer_id, agent_id, lookups["queues"].get(spec.queue or ""), call_uuid)

@@ -44,7 +44,15 @@ from crm_core.models import (
     Voicemail,
 )
 from crm_core.services.points import adjust_points
-from crm_core.services.support import file_complaint, log_interaction, record_voicemail, request_callback
+from crm_core.services.support import (
+    change_complaint_status,
+    file_complaint,
+    log_interaction,
+    record_voicemail,
+    request_callback,
+    resolve_complaint,
+    update_callback,
+)
 
 FULL_COMPLAINTS, FULL_CALLBACKS, FULL_CALLS = 40, 20, 250
 SERVICE_CALLS = (  # (IVR path, disposition, summary, queue or None for self-service)
@@ -159,19 +167,21 @@ def _complaint(ctx, session, index, env, shipped, order_ids) -> None:  # type: i
                         address=number, summary=f"投诉 complaint ({category.value}): {description}",
                         detail={"demo_key": key, "complaint_category": category.value},
                         call_uuid=call_uuid, agent_id=None if via_voicemail else agents.get(handler))
-    complaint.status = status.value
-    if status != ComplaintStatus.OPEN:
-        complaint.assigned_to = handler
+    if status == ComplaintStatus.OPEN:
+        return
+    taken = min(when + dt.timedelta(minutes=r.uniform(10, 120)), ctx.now)
+    with stamped(session, taken):
+        change_complaint_status(session, complaint.id, ComplaintStatus.IN_PROGRESS, by=handler)
     if status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
-        done = min(when + dt.timedelta(hours=r.uniform(3, 72)), ctx.now)
-        complaint.resolution = resolution
-        complaint.resolved_at = done
+        done = max(min(when + dt.timedelta(hours=r.uniform(3, 72)), ctx.now), taken)
         with stamped(session, done, PointsEntry):
+            resolve_complaint(session, complaint.id, resolution, handler, at=done)
             if customer_id and "积分" in resolution:
                 adjust_points(session, customer_id, 100, reason=f"投诉补偿 goodwill for complaint {complaint.id}",
                               by=handler)
-            complaint.updated_at = done
-    session.flush()
+        if status == ComplaintStatus.CLOSED:
+            with stamped(session, min(done + dt.timedelta(hours=r.uniform(1, 48)), ctx.now)):
+                change_complaint_status(session, complaint.id, ComplaintStatus.CLOSED, by=handler)
 
 
 def _cdr(session, call_uuid, number, customer_id, when, queue_id, agent_id, disposition, path, r,  # type: ignore[no-untyped-def]
@@ -207,9 +217,25 @@ def _callback(ctx, session, index, env) -> None:  # type: ignore[no-untyped-def]
         log_interaction(session, Channel.IVR, customer_id=customer_id, address=buyer.mobile,
                         summary=f"预约回电 callback requested ({queue})", detail={"demo_key": key},
                         call_uuid=call_uuid)
-    request.status = status.value
-    request.attempts = {CallbackStatus.DONE: 1, CallbackStatus.FAILED: 3}.get(status, 0)
-    session.flush()
+    if status == CallbackStatus.PENDING:
+        return
+    planner = r.choice(["yangmin", "liqiang", "zhoutao"])
+    with stamped(session, min(asked + dt.timedelta(minutes=r.uniform(5, 90)), ctx.now)):
+        update_callback(session, request.id, CallbackStatus.SCHEDULED, "已排期 scheduled", planner)
+    if status == CallbackStatus.SCHEDULED:
+        return
+    caller = r.choice([login for login in agents if login != planner] or [planner])
+    tries = 1 if status == CallbackStatus.DONE else 3
+    for attempt in range(tries):
+        dialled = min(start + dt.timedelta(minutes=15 + 40 * attempt), ctx.now)
+        with stamped(session, dialled):
+            update_callback(session, request.id, CallbackStatus.IN_PROGRESS, f"第{attempt + 1}次回拨 attempt {attempt + 1}",
+                            caller, agent_id=agents.get(caller))
+        last = attempt == tries - 1
+        outcome = status if last else CallbackStatus.SCHEDULED
+        note = {CallbackStatus.DONE: "客户已接通 reached the customer", CallbackStatus.FAILED: "三次未接通 no answer"}
+        with stamped(session, min(dialled + dt.timedelta(minutes=3), ctx.now)):
+            update_callback(session, request.id, outcome, note.get(outcome, "无人接听 no answer, retry"), caller)
 
 
 def _call(ctx, session, index, env) -> None:  # type: ignore[no-untyped-def]

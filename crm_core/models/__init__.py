@@ -1,10 +1,12 @@
 """All models, imported together so ``Base.metadata`` is complete and relationships resolve."""
 
 from crm_core.models.admin import AdminUser
+from crm_core.models.audit import AuditEntry
 from crm_core.models.campaigns import Campaign, CampaignContact, DoNotCall, MediaAirTime, MediaPlan
 from crm_core.models.catalogue import Category, Product, Promotion, Supplier, promotion_products
 from crm_core.models.contact_center import (
     Agent,
+    AgentQueue,
     AgentSkill,
     AgentStateChange,
     CallDetailRecord,
@@ -29,8 +31,10 @@ __all__ = [
     "Address",
     "AdminUser",
     "Agent",
+    "AgentQueue",
     "AgentSkill",
     "AgentStateChange",
+    "AuditEntry",
     "BlacklistMark",
     "CallDetailRecord",
     "CallbackRequest",

@@ -1,7 +1,8 @@
 """Catalogue: products callers can order by a short phone code, their suppliers, categories and promotions.
 
 ``phone_code`` is what a TV ad shows and a caller keys in ("press 1234#"), so
-it is short, numeric and unique; ``description`` is the text the IVR speaks.
+it is short, numeric and unique; ``description`` is the text the IVR speaks
+(``description_en`` to callers who chose English; ``text_for`` picks one).
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ class Product(Base):
     sku: Mapped[str40] = mapped_column(unique=True)
     phone_code: Mapped[str20] = mapped_column(unique=True, doc="short digits a caller keys in the IVR")
     name: Mapped[str100]
-    description: Mapped[str | None] = mapped_column(Text, doc="what the IVR reads out (TTS)")
+    description: Mapped[str | None] = mapped_column(Text, doc="what the IVR reads out (TTS), in Chinese")
+    name_en: Mapped[str100 | None] = mapped_column(doc="English name")
+    description_en: Mapped[str | None] = mapped_column(Text, doc="what the IVR reads out to English callers")
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"), index=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="SET NULL"), index=True)
     price: Mapped[money]
@@ -73,6 +76,12 @@ class Product(Base):
     category: Mapped[Category | None] = relationship(back_populates="products")
     supplier: Mapped[Supplier | None] = relationship(back_populates="products")
     promotions: Mapped[list[Promotion]] = relationship(secondary=promotion_products, back_populates="products")
+
+    def text_for(self, language: str) -> str | None:
+        """The TTS description in ``language`` ('en' or anything else for Chinese), falling back to Chinese."""
+        if language.lower().startswith("en") and self.description_en:
+            return self.description_en
+        return self.description
 
     def __repr__(self) -> str:
         return f"<Product {self.sku} code={self.phone_code}>"

@@ -1,4 +1,4 @@
-"""Contact center: agents, skills, queues, call detail records and the agent state log.
+"""Contact center: agents, skills, queues and queue membership, call detail records and the agent state log.
 
 The ACD keeps live state in memory; this is what it rebuilds from after a
 restart and what reports and the wallboard read.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.db import Base, check_in
 from crm_core.enums import AgentState, Direction
-from crm_core.types import created_at, intpk, str20, str40, str100
+from crm_core.types import created_at, intpk, json_doc, str20, str40, str100, updated_at
 
 
 class Agent(Base):
@@ -91,6 +91,28 @@ class QueueSkill(Base):
     skill: Mapped[Skill] = relationship()
 
 
+class AgentQueue(Base):
+    """An agent's membership of a queue: the penalty routing weighs, and whether the agent is logged in to it."""
+
+    __tablename__ = "agent_queues"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "queue_id"),
+        CheckConstraint("penalty >= 0", name="penalty_not_negative"),
+        Index("ix_agent_queues_queue_id", "queue_id"),
+    )
+
+    id: Mapped[intpk]
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
+    penalty: Mapped[int] = mapped_column(Integer, server_default="0", doc="0 is offered first; higher waits longer")
+    logged_in: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    agent: Mapped[Agent] = relationship()
+    queue: Mapped[Queue] = relationship()
+
+
 class CallDetailRecord(Base):
     """One call leg as reports see it: who, where it waited, who took it, how it ended."""
 
@@ -101,6 +123,7 @@ class CallDetailRecord(Base):
         Index("ix_call_detail_records_agent_id_entered_at", "agent_id", "entered_at"),
         Index("ix_call_detail_records_queue_id_entered_at", "queue_id", "entered_at"),
         Index("ix_call_detail_records_ani", "ani"),
+        Index("ix_call_detail_records_parent_uuid", "parent_uuid"),
     )
 
     id: Mapped[intpk]
@@ -121,6 +144,9 @@ class CallDetailRecord(Base):
     hangup_cause: Mapped[str40 | None]
     media_source: Mapped[str40 | None]
     ivr_path: Mapped[str | None] = mapped_column(doc="menu nodes visited, e.g. 'main>orders>status'")
+    routing: Mapped[json_doc | None] = mapped_column(doc="routing decisions with their reasons (list or document)")
+    leg: Mapped[str20 | None] = mapped_column(doc="which leg this row is: caller, agent, transfer, consult...")
+    parent_uuid: Mapped[str40 | None] = mapped_column(doc="uuid of the caller's leg this leg belongs to")
 
 
 class AgentStateChange(Base):

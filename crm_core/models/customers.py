@@ -146,7 +146,11 @@ class CustomerTag(Base):
 
 
 class BlacklistMark(Base):
-    """One person's report that a customer abuses the line; enough of them blacklist the customer."""
+    """One person's report that a customer abuses the line; enough active ones blacklist the customer.
+
+    Unmarking revokes marks (who, when, why) instead of deleting them: only marks
+    with ``revoked_at`` NULL count.
+    """
 
     __tablename__ = "blacklist_marks"
 
@@ -155,5 +159,8 @@ class BlacklistMark(Base):
     marked_by: Mapped[str40]
     reason: Mapped[str]
     created_at: Mapped[created_at]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str40 | None]
+    revoke_reason: Mapped[str | None]
 
     customer: Mapped[Customer] = relationship(back_populates="blacklist_marks")

@@ -57,6 +57,8 @@ class Order(Base):
         Index("ix_orders_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_orders_status_created_at", "status", "created_at"),
         Index("ix_orders_media_source", "media_source"),
+        Index("ix_orders_created_at", "created_at"),  # reports: orders of a date range (migration 0004)
+        Index("ix_orders_ship_to_phone", "ship_to_phone"),  # order search by phone (migration 0004)
     )
 
     id: Mapped[intpk]

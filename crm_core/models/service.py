@@ -58,6 +58,7 @@ class Complaint(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
     resolved_at: Mapped[dt.datetime | None]
+    resolved_by: Mapped[str40 | None]
 
     voicemail: Mapped[Voicemail | None] = relationship()
 
@@ -100,7 +101,9 @@ class CallbackRequest(Base):
     status: Mapped[str20] = mapped_column(server_default=CallbackStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     call_uuid: Mapped[str40 | None]
-    note: Mapped[str | None]
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"),
+                                                 doc="the agent who claimed or handles the request")
+    note: Mapped[str | None] = mapped_column(Text, doc="one line per step: who did what")
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
@@ -113,6 +116,7 @@ class Interaction(Base):
         check_in("channel", Channel),
         check_in("direction", Direction),
         Index("ix_interactions_customer_id_occurred_at", "customer_id", "occurred_at"),
+        Index("ix_interactions_channel_occurred_at", "channel", "occurred_at"),  # reports (migration 0004)
     )
 
     id: Mapped[intpk]

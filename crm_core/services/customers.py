@@ -9,9 +9,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.enums import PhoneKind
-from crm_core.exceptions import UnknownCustomer
+from crm_core.exceptions import NotFound, UnknownCustomer
 from crm_core.models import BlacklistMark, Customer, CustomerPhone
 from crm_core.phones import DEFAULT_REGION, to_e164, try_e164
+from crm_core.types import utcnow
 
 DEFAULT_BLACKLIST_THRESHOLD = 3
 
@@ -80,13 +81,49 @@ def mark_blacklist(
         raise UnknownCustomer(f"no customer {customer_id}", customer_id=customer_id)
     session.add(BlacklistMark(customer_id=customer_id, marked_by=marked_by, reason=reason))
     session.flush()
-    marks = session.scalar(select(func.count()).where(BlacklistMark.customer_id == customer_id))
-    blacklisted = (marks or 0) >= threshold
+    blacklisted = active_marks(session, customer_id) >= threshold
     if blacklisted:
         session.execute(
             update(Customer).where(Customer.id == customer_id).values(is_blacklisted=True),
             execution_options={"synchronize_session": "fetch"},
         )
+    return blacklisted
+
+
+def active_marks(session: Session, customer_id: int) -> int:
+    """How many blacklist marks of a customer still count (not revoked)."""
+    stmt = select(func.count()).where(BlacklistMark.customer_id == customer_id, BlacklistMark.revoked_at.is_(None))
+    return session.scalar(stmt) or 0
+
+
+def unmark_blacklist(
+    session: Session,
+    customer_id: int,
+    *,
+    by: str,
+    reason: str,
+    mark_id: int | None = None,
+    threshold: int = DEFAULT_BLACKLIST_THRESHOLD,
+) -> bool:
+    """Revoke one mark (``mark_id``) or all active marks of a customer, with who and why. Returns the new state.
+
+    Revoked marks stay on record but no longer count; the customer stays blacklisted
+    only while the remaining active marks still reach ``threshold``.
+    """
+    if session.get(Customer, customer_id) is None:
+        raise UnknownCustomer(f"no customer {customer_id}", customer_id=customer_id)
+    stmt = update(BlacklistMark).where(BlacklistMark.customer_id == customer_id, BlacklistMark.revoked_at.is_(None))
+    if mark_id is not None:
+        stmt = stmt.where(BlacklistMark.id == mark_id)
+    result = session.execute(stmt.values(revoked_at=utcnow(), revoked_by=by[:40], revoke_reason=reason),
+                             execution_options={"synchronize_session": "fetch"})
+    if mark_id is not None and result.rowcount == 0:
+        raise NotFound(f"customer {customer_id} has no active blacklist mark {mark_id}", mark_id=mark_id)
+    blacklisted = active_marks(session, customer_id) >= threshold
+    session.execute(
+        update(Customer).where(Customer.id == customer_id).values(is_blacklisted=blacklisted),
+        execution_options={"synchronize_session": "fetch"},
+    )
     return blacklisted
 
 

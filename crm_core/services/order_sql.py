@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, or_, select
 
 from crm_core.models import (
     Customer,
+    Order,
     Product,
     Promotion,
     promotion_products,
@@ -19,6 +20,7 @@ from crm_core.models import (
 from crm_core.types import UTCDateTime
 
 customers = Customer.__table__
+orders = Order.__table__
 products = Product.__table__
 promotions = Promotion.__table__
 
@@ -52,3 +54,6 @@ PRODUCTS_WITH_PROMOTIONS = (
         )
     )
 )
+
+#: Whether an order number is already used (imports bringing their own numbers).
+ORDER_NUMBER_USED = select(orders.c.id).where(orders.c.number == bindparam("number"))

@@ -7,7 +7,9 @@ earned points (``order_writes``: one statement on PostgreSQL). A refused order
 leaves nothing behind even inside a longer transaction: a single product's
 reservation either happens or not, several products run in a SAVEPOINT.
 Order numbers (``order_numbers``) are random; a collision writes nothing and
-is retried with a new number (nothing external has happened yet).
+is retried with a new number (nothing external has happened yet). An import
+may bring its own number (``order_number``): it must be well-formed and free,
+else ``InvalidOrderNumber`` / ``OrderNumberTaken`` and nothing is written.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from crm_core.exceptions import (
     EmptyOrder,
     IllegalTransition,
     InsufficientStock,
+    InvalidOrderNumber,
     InvalidQuantity,
     MissingShippingInfo,
     OrderNumberExhausted,
+    OrderNumberTaken,
     ProductUnavailable,
     UnknownCustomer,
     UnknownOrder,
@@ -81,12 +85,29 @@ def _normalise_lines(lines: Iterable[OrderLine | tuple[str, int]]) -> dict[str, 
     return wanted
 
 
+def _checked_order_number(connection: Connection, number: str) -> str:
+    """An import's own order number, normalised (spaces and dashes dropped), well-formed and not yet used."""
+    normalised = number.strip().replace(" ", "").replace("-", "")
+    if not is_valid_order_number(normalised):
+        raise InvalidOrderNumber(
+            f"{number!r} is not an order number (ten digits, the last a Luhn check digit)", number=number
+        )
+    if connection.execute(order_sql.ORDER_NUMBER_USED, {"number": normalised}).first() is not None:
+        raise OrderNumberTaken(f"order number {normalised} is already used", number=normalised)
+    return normalised
+
+
 def _insert_order(
-    session: Session, connection: Connection, values: dict[str, Any], items: list[dict[str, Any]]
+    session: Session,
+    connection: Connection,
+    values: dict[str, Any],
+    items: list[dict[str, Any]],
+    number: str | None = None,
 ) -> Order:
-    """Write the order under a fresh number (retrying collisions) and return it as a persistent Order."""
-    for _ in range(ORDER_NUMBER_ATTEMPTS):
-        number = new_order_number()
+    """Write the order under ``number`` or a fresh one (retrying collisions); return it as a persistent Order."""
+    explicit = number
+    for _ in range(1 if explicit else ORDER_NUMBER_ATTEMPTS):
+        number = explicit or new_order_number()
         row = write_order(connection, {**values, "number": number}, items, points_reason=f"order {number}")
         if row is not None:
             # The rows are written; hand back an ORM object for the order without reading it again.
@@ -97,6 +118,8 @@ def _insert_order(
             if loaded is not None:
                 session.expire(loaded, ["points_balance", "points_entries", "orders"])
             return order
+    if explicit:  # someone took it between our check and our insert
+        raise OrderNumberTaken(f"order number {explicit} is already used", number=explicit)
     raise OrderNumberExhausted(f"no free order number after {ORDER_NUMBER_ATTEMPTS} tries")
 
 
@@ -122,11 +145,18 @@ def place_order(
     at: dt.datetime | None = None,
     points_per_yuan: int = 1,
     allow_blacklisted: bool = False,
+    order_number: str | None = None,
 ) -> Order:
-    """Place an order atomically: all of it (stock held, points earned) or, on any error, nothing."""
+    """Place an order atomically: all of it (stock held, points earned) or, on any error, nothing.
+
+    ``order_number`` (imports, replays) uses that number instead of drawing one: it must be valid
+    (``InvalidOrderNumber``) and unused (``OrderNumberTaken``).
+    """
     wanted = _normalise_lines(lines)
     session.flush()  # the Core statements below run on the session's connection: pending rows first
     connection = session.connection()
+    if order_number is not None:
+        order_number = _checked_order_number(connection, order_number)
     lines_by_product = _price_lines(connection, customer_id, wanted, at or utcnow(), allow_blacklisted)
     # Checks above wrote nothing. One product's reservation is one guarded UPDATE that either happens or
     # not; several products need a savepoint so a shortage on a later line undoes the earlier ones.
@@ -162,8 +192,9 @@ def place_order(
                      discount=discount_total.quantize(CENT), total=total.quantize(CENT), points_earned=points,
                      call_uuid=call_uuid, created_by=created_by),
                 items,
+                order_number,
             )
-        except OrderNumberExhausted:
+        except (OrderNumberExhausted, OrderNumberTaken):
             if len(items) == 1:  # no savepoint to roll back to: give the units back ourselves
                 inventory.release(session, items[0]["stock_id"], items[0]["quantity"])
             raise

@@ -1,4 +1,9 @@
-"""After-sales service actions: complaints, callback requests, voicemails, knowledge search, interaction log."""
+"""After-sales service actions: complaints, callback requests, voicemails, knowledge search, interaction log.
+
+Complaints and callback requests move only along their life cycles
+(``COMPLAINT_TRANSITIONS``, ``CALLBACK_TRANSITIONS``); anything else is an
+``IllegalTransition``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,19 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm_core.enums import CallbackStatus, Channel, ComplaintCategory, Direction
-from crm_core.exceptions import InvalidInput
+from crm_core.enums import (
+    CALLBACK_TRANSITIONS,
+    COMPLAINT_TRANSITIONS,
+    CallbackStatus,
+    Channel,
+    ComplaintCategory,
+    ComplaintStatus,
+    Direction,
+)
+from crm_core.exceptions import IllegalTransition, InvalidInput, UnknownCallback, UnknownComplaint
 from crm_core.models import CallbackRequest, Complaint, Interaction, KnowledgeArticle, Voicemail
 from crm_core.phones import DEFAULT_REGION, to_e164, try_e164
+from crm_core.types import utcnow
 
 
 def file_complaint(
@@ -33,6 +47,107 @@ def file_complaint(
     session.add(complaint)
     session.flush()
     return complaint
+
+
+def change_complaint_status(
+    session: Session,
+    complaint_id: int,
+    status: str,
+    *,
+    by: str,
+    resolution: str | None = None,
+    at: dt.datetime | None = None,
+) -> Complaint:
+    """Move a complaint one allowed step (open -> in_progress -> resolved -> closed, resolved -> reopened).
+
+    Taking it in hand assigns it to ``by`` when nobody has it; resolving needs a resolution text.
+    """
+    target = ComplaintStatus(status)
+    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    if complaint is None:
+        raise UnknownComplaint(f"no complaint {complaint_id}", complaint_id=complaint_id)
+    current = ComplaintStatus(complaint.status)
+    if (current, target) not in COMPLAINT_TRANSITIONS:
+        raise IllegalTransition(
+            f"complaint {complaint_id} cannot go from {current} to {target}",
+            complaint_id=complaint_id, from_status=current.value, to_status=target.value,
+        )
+    if target == ComplaintStatus.RESOLVED:
+        if not (resolution or "").strip():
+            raise InvalidInput("resolving a complaint needs a resolution", complaint_id=complaint_id)
+        complaint.resolution = resolution.strip()  # type: ignore[union-attr]
+        complaint.resolved_at = at or utcnow()
+        complaint.resolved_by = by[:40]
+    elif target == ComplaintStatus.IN_PROGRESS and current == ComplaintStatus.RESOLVED:
+        complaint.resolved_at = complaint.resolved_by = None  # reopened
+    if complaint.assigned_to is None and target != ComplaintStatus.CLOSED:
+        complaint.assigned_to = by[:40]
+    complaint.status = target.value
+    session.flush()
+    return complaint
+
+
+def resolve_complaint(
+    session: Session, complaint_id: int, resolution: str, by: str, *, at: dt.datetime | None = None
+) -> Complaint:
+    """Resolve an open or in-progress complaint with what was done, by whom (IllegalTransition otherwise)."""
+    return change_complaint_status(session, complaint_id, ComplaintStatus.RESOLVED, by=by, resolution=resolution,
+                                   at=at)
+
+
+def _callback_status(status: str) -> CallbackStatus:
+    try:
+        return CallbackStatus(status)
+    except ValueError:
+        try:
+            return CallbackStatus[str(status).upper()]  # the aliases: requested, completed
+        except KeyError:
+            raise InvalidInput(f"unknown callback status {status!r}", status=status) from None
+
+
+def update_callback(
+    session: Session,
+    callback_id: int,
+    status: str,
+    note: str | None = None,
+    by: str | None = None,
+    *,
+    agent_id: int | None = None,
+    window_start: dt.datetime | None = None,
+    window_end: dt.datetime | None = None,
+    call_uuid: str | None = None,
+) -> CallbackRequest:
+    """Move a callback request one allowed step; each move to in_progress counts an attempt.
+
+    requested (pending) -> scheduled -> in_progress -> completed (done) | failed | cancelled;
+    in_progress -> scheduled is a retry. The note gets one line per step (status, who, note).
+    """
+    target = _callback_status(status)
+    request = session.get(CallbackRequest, callback_id, with_for_update=True)
+    if request is None:
+        raise UnknownCallback(f"no callback request {callback_id}", callback_id=callback_id)
+    current = CallbackStatus(request.status)
+    if (current, target) not in CALLBACK_TRANSITIONS:
+        raise IllegalTransition(
+            f"callback request {callback_id} cannot go from {current} to {target}",
+            callback_id=callback_id, from_status=current.value, to_status=target.value,
+        )
+    start = window_start or request.window_start
+    end = window_end or request.window_end
+    if start and end and end <= start:
+        raise InvalidInput("the callback window must end after it starts", callback_id=callback_id)
+    request.window_start, request.window_end = start, end
+    if target == CallbackStatus.IN_PROGRESS:
+        request.attempts += 1
+    if agent_id is not None:
+        request.agent_id = agent_id
+    if call_uuid is not None:
+        request.call_uuid = call_uuid
+    line = target.value + (f" by {by}" if by else "") + (f": {note}" if note else "")
+    request.note = f"{request.note}\n{line}" if request.note else line
+    request.status = target.value
+    session.flush()
+    return request
 
 
 def request_callback(

@@ -15,7 +15,19 @@ from crm_core.demo.passwords import hash_password
 from crm_core.demo.stamps import rng
 from crm_core.enums import ORDER_TRANSITIONS, OrderStatus
 from crm_core.migrate import upgrade
-from crm_core.models import Agent, Customer, CustomerPhone, MediaPlan, Order, PointsEntry, Product, Queue, Stock
+from crm_core.models import (
+    Agent,
+    CallbackRequest,
+    Complaint,
+    Customer,
+    CustomerPhone,
+    MediaPlan,
+    Order,
+    PointsEntry,
+    Product,
+    Queue,
+    Stock,
+)
 
 SCALE = 0.05  # the smallest demo: 24 products, 12 customers, 30 orders, still every case
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -94,11 +106,60 @@ def test_demo_every_order_history_is_a_legal_path_ending_in_its_status(demo_sess
 def test_demo_rows_follow_the_formats_the_ivr_relies_on(demo_session):
     for product in demo_session.scalars(select(Product)):
         assert re.fullmatch(r"\d{3,4}", product.phone_code) and product.price > 0
-        assert product.description and "\n" in product.description  # Chinese line, then English line
+        assert product.description and "\n" not in product.description  # Chinese only
+        assert product.name_en and product.description_en and product.description_en.isascii()
+        assert product.text_for("en") == product.description_en and product.text_for("zh") == product.description
     numbers = demo_session.scalars(select(CustomerPhone.e164)).all()
     assert all(re.fullmatch(r"\+86\d{9,11}", n) for n in numbers)
     extensions = sorted(demo_session.scalars(select(Agent.extension)))
     assert extensions[0] == "1001" and len(extensions) == 10
+
+
+def test_demo_orders_carry_their_planned_numbers_and_points_reasons_name_them(demo_session):
+    plan = plan_demo(DemoOptions(scale=SCALE))
+    numbers = set(demo_session.scalars(select(Order.number)))
+    assert {o.number for o in plan.orders} <= numbers
+    for entry in demo_session.scalars(select(PointsEntry).where(PointsEntry.order_id.is_not(None))):
+        order = demo_session.get(Order, entry.order_id)
+        assert entry.kind != "earn" or entry.reason == f"order {order.number}"
+
+
+def test_demo_complaints_and_callbacks_went_through_their_life_cycles(demo_session):
+    for complaint in demo_session.scalars(select(Complaint)):
+        if complaint.status in ("resolved", "closed"):
+            assert complaint.resolution and complaint.resolved_at and complaint.resolved_by
+        if complaint.status != "open":
+            assert complaint.assigned_to
+    callbacks = list(demo_session.scalars(select(CallbackRequest)))
+    assert {c.status for c in callbacks} >= {"pending", "scheduled", "done", "failed"}
+    for request in callbacks:
+        assert request.attempts == {"done": 1, "failed": 3}.get(request.status, 0)
+        if request.status in ("done", "failed"):
+            assert request.agent_id is not None and "in_progress by" in request.note
+
+
+def test_demo_loaded_before_the_english_columns_gets_them_split_on_the_next_load(demo_db):
+    from crm_core.demo.catalogue import load_products
+    from crm_core.demo.context import DemoContext
+    from crm_core.demo.loader import story_now
+
+    engine = make_engine(demo_db[0])
+    factory = session_factory(engine)
+    plan = plan_demo(DemoOptions(scale=SCALE))
+    spec = plan.products[0]
+    try:
+        with factory.begin() as session:  # the row as the loader wrote it before 0003
+            product = session.scalars(select(Product).where(Product.sku == spec.sku)).one()
+            product.description, product.description_en, product.name_en = (
+                f"{spec.description}\n{spec.description_en}", None, None)
+        options = DemoOptions(scale=SCALE)
+        load_products(DemoContext(factory=factory, options=options, now=story_now(options)), plan.products)
+        with factory() as session:
+            product = session.scalars(select(Product).where(Product.sku == spec.sku)).one()
+            assert (product.description, product.description_en, product.name_en) == (
+                spec.description, spec.description_en, spec.name_en)
+    finally:
+        engine.dispose()
 
 
 def test_plan_is_deterministic_and_full_scale_is_a_few_hundred_products_and_200_customers():
