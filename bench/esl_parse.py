@@ -12,7 +12,9 @@ parser gets exactly the same byte sequence, generated on the fly).
 How each parser is driven without a socket (their parsing code is used as is):
  * ours: ``FrameParser.feed(chunk)`` then ``parse_event(frame)``; each event's
    Event-Name and Unique-ID are read, as dispatch does. Headers are decoded
-   lazily, so the "ours (full decode)" row also decodes every header.
+   lazily, so the "ours (full decode)" row also decodes every header (one
+   pass over the block; ``%``-values through a small memo) -- the fair
+   comparison with the peers, which always decode everything.
  * greenswitch 0.0.19: ``ESLProtocol.receive_events()`` reads with
    ``sock_file.readline()``/``.read(n)``; the shim is an ``io.BufferedReader``
    over the chunk stream as ``sock_file`` and a counting sink as the event
@@ -178,9 +180,12 @@ def main() -> None:
     if not args.skip_others:
         rates["greenswitch"] = measure("greenswitch 0.0.19", run_greenswitch, frames, args.events)
         rates["genesis"] = measure("genesis", run_genesis, frames, args.events)
-        for other in ("greenswitch", "genesis"):
-            print(f"ours/{other}: lazy x{rates['ours'] / rates[other]:.1f}, "
-                  f"full decode x{rates['ours-full'] / rates[other]:.1f} (cpu-time rates)")
+        print(f"{'cpu-time ratio':22s} {'vs greenswitch':>15s} {'vs genesis':>12s}")
+        for key, label in (("ours", "ours, lazy"), ("ours-full", "ours, full decode")):
+            print(f"{label:22s} {rates[key] / rates['greenswitch']:>14.1f}x "
+                  f"{rates[key] / rates['genesis']:>11.1f}x")
+        print("full decode at least as fast as every peer (greenswitch decodes every header too):",
+              "met" if rates["ours-full"] >= max(rates["greenswitch"], rates["genesis"]) else "NOT met on this run")
     print("goal >= 100,000 ev/s on one core (ours, lazy):",
           "met" if rates["ours"] >= 100_000 else "NOT met on this run")
 

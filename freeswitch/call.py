@@ -264,9 +264,10 @@ class Call(CallApps):
         if event.uuid and event.uuid != self.uuid:
             return  # another leg (b-leg, loopback) -- not ours
         if event.uuid:
-            for key, value in event.headers.items():
-                if key.startswith("variable_"):
-                    self.variables[key[9:]] = value
+            # One comprehension over the (decoded-once) headers: this runs for every
+            # event of every call, ~115 headers each.
+            self.variables.update({key[9:]: value for key, value in event.headers.items()
+                                   if key[:9] == "variable_"})
         name = event.name
         if name == "CHANNEL_EXECUTE_COMPLETE":
             self._execute_completed(event)

@@ -237,11 +237,17 @@ class CallServer(ServerFactory):
 
     # -- listening ----------------------------------------------------------------
 
-    def start(self, reactor: IReactorTCP, host: str = "127.0.0.1", port: int = 8084) -> IListeningPort:
-        """Listen on ``host:port`` (port 0 picks a free one, see ``listening_port``)."""
+    def start(self, reactor: IReactorTCP, host: str = "127.0.0.1", port: int = 8084,
+              backlog: int = 1024) -> IListeningPort:
+        """Listen on ``host:port`` (port 0 picks a free one, see ``listening_port``).
+
+        Every call is a new connection: the accept backlog is sized for a burst
+        of a box's worth of calls (FreeSWITCH's max-sessions is 1000; the OS caps
+        it at ``net.core.somaxconn``), not Twisted's default of 50.
+        """
         if self.clock is None:
             self.clock = reactor  # type: ignore[assignment]  # composition root: the reactor is the clock
-        self._listening = reactor.listenTCP(port, self, interface=host)
+        self._listening = reactor.listenTCP(port, self, backlog=backlog, interface=host)
         return self._listening
 
     @property

@@ -125,7 +125,10 @@ class Event(Mapping[str, str]):
         value = raw[start : end if end != -1 else limit].decode("utf-8", "replace")
         if value.startswith(" "):
             value = value[1:]
-        return fs_url_decode(value) if "%" in value else value
+        if "%" not in value:
+            return value
+        plain = _DECODED.get(value)
+        return plain if plain is not None else _decode_value(value)
 
     # -- convenience ---------------------------------------------------------
 
@@ -165,18 +168,38 @@ def parse_plain_headers(text: str) -> dict[str, str]:
 
     Lines without a colon are skipped: by the time a block is decoded lazily
     the frame has long been accepted, and one odd line must not hide the rest.
+    One pass: split the lines, partition each once, and URL-decode only
+    values holding a ``%`` -- through a small memo, since the same encoded
+    values (dates aside: channel names, dial strings, SDP, caller names)
+    repeat on every event of a call.
     """
     headers: dict[str, str] = {}
-    for line in text.split("\n"):
-        name, sep, value = line.partition(": ")
+    decoded = _DECODED
+    for name, sep, value in [line.partition(": ") for line in text.split("\n")]:
         if not sep:
-            name, sep, value = line.partition(":")
+            name, sep, value = name.partition(":")
             if not sep:
                 continue
         if "%" in value:
-            value = fs_url_decode(value)
+            plain = decoded.get(value)
+            value = plain if plain is not None else _decode_value(value)
         headers[name] = value
     return headers
+
+
+#: Memo of URL-decoded header values (bounded; long values are not kept).
+_DECODED: dict[str, str] = {}
+_DECODED_ENTRIES = 4096
+_DECODED_MAX_LEN = 512
+
+
+def _decode_value(value: str) -> str:
+    plain = fs_url_decode(value)
+    if len(value) <= _DECODED_MAX_LEN:
+        if len(_DECODED) >= _DECODED_ENTRIES:
+            _DECODED.clear()
+        _DECODED[value] = plain
+    return plain
 
 
 def parse_plain_event(data: bytes) -> Event:

@@ -68,6 +68,11 @@ class EslProtocol(Protocol):
 
     def connectionMade(self) -> None:
         self.connected_ok = True
+        # Commands are small writes answered by small frames: never let Nagle
+        # hold one back behind a delayed ACK (~40 ms per round-trip otherwise).
+        set_nodelay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_nodelay is not None:
+            set_nodelay(True)
 
     def dataReceived(self, data: bytes) -> None:
         if self._broken:

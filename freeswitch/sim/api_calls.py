@@ -232,6 +232,11 @@ def uuid_bridge(core: SimCore, args: str, conn: Any) -> str:
     a, b = core.channels.get(a_uuid), core.channels.get(b_uuid.strip())
     if a is None or b is None:
         return f"-ERR Invalid uuid {a_uuid if a is None else b_uuid}\n"
+    from freeswitch.sim.apps.bridge import leave_bridge
+
+    for ch in (a, b):  # each leaves the bridge it is in; the partner it leaves behind reacts as FreeSWITCH's does
+        if ch.bridged_to is not None and ch.bridged_to not in (a, b):
+            leave_bridge(ch)
     for ch, other in ((a, b), (b, a)):
         ch.queue.clear()
         if ch.main_app is not None:
@@ -251,7 +256,10 @@ def uuid_bridge(core: SimCore, args: str, conn: Any) -> str:
             other.fire("CHANNEL_UNBRIDGE", ("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1879),
                        pre=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
             other.bridged_to = None
-            other.hangup("NORMAL_CLEARING")
+            if other.variables.get("park_after_bridge", "false").lower() == "true":
+                other.execute("park", "", delay=0)
+            else:
+                other.hangup("NORMAL_CLEARING")
 
     a.on_hangup.append(partner_gone)
     b.on_hangup.append(partner_gone)
@@ -267,6 +275,7 @@ def core_uuid() -> str:
 @command("uuid_transfer")
 def uuid_transfer(core: SimCore, args: str, conn: Any) -> str:
     from freeswitch.sim.apps.basic import transfer_channel
+    from freeswitch.sim.apps.bridge import leave_bridge
 
     uuid, rest = _split(args, 2)
     ch = core.channels.get(uuid)
@@ -275,13 +284,7 @@ def uuid_transfer(core: SimCore, args: str, conn: Any) -> str:
     words = rest.split()
     if words and words[0] in ("-bleg", "-both"):
         words = words[1:]
-    partner = ch.bridged_to
-    if partner is not None and partner.up:
-        ch.bridged_to = None
-        partner.bridged_to = None
-        partner.fire("CHANNEL_UNBRIDGE", ("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1879),
-                     pre=[("Bridge-A-Unique-ID", partner.uuid), ("Bridge-B-Unique-ID", ch.uuid)])
-        partner.hangup("NORMAL_CLEARING")
+    leave_bridge(ch)
     ch.dialplan_mode = True
     transfer_channel(ch, " ".join(words))
     return "+OK\n"

@@ -206,9 +206,8 @@ def place_call(core: SimCore, ani: str, dnis: str, script: str | list[str] = "",
                  cid_name=cid_name, uuid=uuid, variables={**sip, **variables})
     ch.variables["call_uuid"] = ch.uuid
     call = SimulatedCall(core, ch, steps, started=core.clock.seconds())
-    core.listeners.append(call.on_core)
-    call.finished.addBoth(lambda r: (core.listeners.remove(call.on_core)
-                                     if call.on_core in core.listeners else None) or r)
+    core.listen_channel(ch, call.on_core)  # on_core only acts on its own channel's notifications
+    call.finished.addBoth(lambda r: core.unlisten_channel(ch, call.on_core) or r)
     call.add("call", ani=ani, dnis=dnis)
     ch.start_inbound()
     dialplan = core.extensions.get("dialplan")

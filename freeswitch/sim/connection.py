@@ -59,12 +59,16 @@ class EslConnection(Protocol):
 
     # -- wiring -------------------------------------------------------------
     def connectionMade(self) -> None:
-        self.core.subscribers.append(self)
+        # mod_event_socket sets TCP_NODELAY on every listener socket (inbound
+        # and outbound); without it small event frames wait for delayed ACKs.
+        set_nodelay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_nodelay is not None:
+            set_nodelay(True)
+        self.core.subscribe(self)
 
     def connectionLost(self, reason: Any = None) -> None:
         self.closed = True
-        if self in self.core.subscribers:
-            self.core.subscribers.remove(self)
+        self.core.unsubscribe(self)
 
     def write(self, data: bytes) -> None:
         if not self.closed and self.transport is not None:
@@ -73,8 +77,7 @@ class EslConnection(Protocol):
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            if self in self.core.subscribers:
-                self.core.subscribers.remove(self)
+            self.core.unsubscribe(self)
             self.transport.loseConnection()
 
     def dataReceived(self, data: bytes) -> None:
@@ -356,6 +359,7 @@ class EslConnection(Protocol):
         self.events |= MYEVENTS
         if self.event_format is None:
             self.event_format = "plain"
+        self.core.refresh_subscriber(self)
 
     def channel_gone(self, channel: Any) -> None:
         """The bound channel reached HANGUP_COMPLETE: linger notice or disconnect."""

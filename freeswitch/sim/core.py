@@ -85,6 +85,14 @@ class SimCore:
         self._heartbeat: LoopingCall | None = None
         #: hooks for the simulator's own layer (transcripts, phones); set by Simulator
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        #: listeners of one channel's notifications (a simulated caller), by id(channel):
+        #: with 1000 calls up, offering every notification to every caller was O(calls²)
+        self._channel_listeners: dict[int, list[Callable[[str, dict[str, Any]], None]]] = {}
+        #: subscribers confined by ``myevents`` to one uuid (outbound sessions), by that uuid,
+        #: and the others; events of a channel go to its own sessions only (not O(sessions))
+        self._confined: dict[str, list[Subscriber]] = {}
+        self._confined_of: dict[int, str] = {}
+        self._open: list[Subscriber] = []
         self.extensions: dict[str, Any] = {}
 
     # -- time --------------------------------------------------------------
@@ -121,9 +129,52 @@ class SimCore:
         ev.add("Event-Sequence", self.sequence)
         return ev
 
+    # -- subscribers ---------------------------------------------------------
+    def subscribe(self, sub: Subscriber) -> None:
+        """A connection that may receive events (each filters for itself in ``wants``)."""
+        if sub not in self.subscribers:
+            self.subscribers.append(sub)
+            self._open.append(sub)
+            self.refresh_subscriber(sub)
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        if sub in self.subscribers:
+            self.subscribers.remove(sub)
+        if sub in self._open:
+            self._open.remove(sub)
+        uuid = self._confined_of.pop(id(sub), None)
+        if uuid is not None:
+            subs = self._confined.get(uuid, [])
+            if sub in subs:
+                subs.remove(sub)
+            if not subs:
+                self._confined.pop(uuid, None)
+
+    def refresh_subscriber(self, sub: Subscriber) -> None:
+        """Re-index ``sub`` after ``myevents``/its session uuid changed (only an index: ``wants`` decides)."""
+        if sub not in self.subscribers:
+            return
+        uuid = sub.session_uuid if getattr(sub, "myevents", False) and getattr(sub, "session_uuid", None) else None
+        if uuid is None or self._confined_of.get(id(sub)) == uuid:
+            return
+        self.unsubscribe(sub)
+        self.subscribers.append(sub)
+        self._confined_of[id(sub)] = uuid
+        self._confined.setdefault(uuid, []).append(sub)
+
     def fire(self, event: SimEvent) -> None:
-        """Hand an event to every subscriber (each filters and encodes for itself)."""
-        for sub in list(self.subscribers):
+        """Hand an event to every subscriber that may want it (each filters and encodes for itself).
+
+        A ``myevents`` connection never gets another channel's events
+        (``EslConnection.wants``), so a channel event is offered only to the
+        unconfined connections and to the ones confined to its uuid.
+        """
+        uuid = event.get("Unique-ID") if self._confined else None
+        if uuid is None:
+            targets = list(self.subscribers)
+        else:
+            targets = self._open + self._confined.get(uuid, [])
+        for sub in targets:
             try:
                 sub.deliver(event)
             except Exception:  # one broken connection never stops the others
@@ -136,6 +187,24 @@ class SimCore:
                 listener(kind, data)
             except Exception:
                 log.exception("sim listener failed on %s", kind)
+        channel = data.get("channel")
+        own = self._channel_listeners.get(id(channel)) if channel is not None else None
+        for listener in list(own or ()):
+            try:
+                listener(kind, data)
+            except Exception:
+                log.exception("sim listener failed on %s", kind)
+
+    def listen_channel(self, channel: Any, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call ``listener(kind, data)`` for notifications whose ``data["channel"]`` is ``channel``."""
+        self._channel_listeners.setdefault(id(channel), []).append(listener)
+
+    def unlisten_channel(self, channel: Any, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        own = self._channel_listeners.get(id(channel))
+        if own and listener in own:
+            own.remove(listener)
+        if not own:
+            self._channel_listeners.pop(id(channel), None)
 
     def fire_custom(self, subclass: str, headers: list[tuple[str, str]]) -> None:
         """A CUSTOM event of the simulator's own ``sim::`` family."""

@@ -97,6 +97,7 @@ class InboundConnection(EslConnection):
         self.enable_myevents(None)
         if channel is not None:
             self.session_uuid = channel.uuid
+            self.core.refresh_subscriber(self)
             channel.bound.append(self)
         self.reply("+OK Events Enabled")
         return None

@@ -27,6 +27,43 @@ def bridge_events(a: Channel, b: Channel) -> None:
     a.core.notify("bridge", channel=a, other=b)
 
 
+def leave_bridge(ch: Channel) -> None:
+    """Take ``ch`` out of its bridge (uuid_bridge / uuid_transfer of a bridged leg), as FreeSWITCH does.
+
+    * the partner runs the ``bridge`` app (``ch`` is its originatee): that app
+      returns and the partner goes on with its own app list (an outbound socket
+      keeps control: hangup_after_bridge is false there);
+    * ``ch`` itself runs ``bridge``: its app returns and the originatee, which
+      has no dialplan of its own, is hung up;
+    * a ``uuid_bridge`` pair: the remaining leg gets CHANNEL_UNBRIDGE and is hung
+      up (FINDINGS round 2 item 5) unless it has ``park_after_bridge=true``.
+    """
+    partner = ch.bridged_to
+    if partner is None or not partner.up or partner.bridged_to is not ch:
+        ch.bridged_to = None
+        return
+    if _runs_bridge(partner):
+        partner.interrupt("unbridge")  # its bridge app fires UNBRIDGE and completes
+        return
+    if _runs_bridge(ch):
+        ch.interrupt("unbridge")
+        partner.bridged_to = None
+        partner.hangup("NORMAL_CLEARING")
+        return
+    ch.bridged_to = partner.bridged_to = None
+    partner.fire("CHANNEL_UNBRIDGE", ("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1879),
+                 pre=[("Bridge-A-Unique-ID", partner.uuid), ("Bridge-B-Unique-ID", ch.uuid)])
+    partner.core.notify("unbridge", channel=partner, other=ch)
+    if partner.variables.get("park_after_bridge", "false").lower() == "true":
+        partner.execute("park", "", delay=0)
+    else:
+        partner.hangup("NORMAL_CLEARING")
+
+
+def _runs_bridge(ch: Channel) -> bool:
+    return ch.current_app is not None and ch.current_app[0] == "bridge"
+
+
 def unbridge_events(a: Channel, b: Channel) -> None:
     a.fire("CHANNEL_UNBRIDGE", ("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1879),
            pre=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
@@ -56,7 +93,7 @@ async def bridge(ch: Channel, arg: str) -> None:
     if not ch.answered:
         ch.answer()
     bridge_events(ch, b)
-    b.on_hangup.append(lambda leg: ch.interrupt("unbridge"))
+    b.on_hangup.append(lambda leg: ch.bridged_to is leg and ch.interrupt("unbridge"))
     reason = await ch.wait(None)
     cause = b.hangup_cause or "NORMAL_CLEARING"
     if reason == "hangup" and b.up:
