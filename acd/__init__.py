@@ -14,6 +14,8 @@ from acd.agents import AgentState
 from acd.connect import BridgeLeg, CallerLeg, ConnectResult
 from acd.engine import Acd
 from acd.queues import PRIORITY_CALLBACK_DUE, PRIORITY_NORMAL, PRIORITY_VIP, Overflow, QueueConfig, QueueOutcome
+from acd.supervision import Supervision
+from acd.transfer import Consultation
 
-__all__ = ["Acd", "AgentState", "BridgeLeg", "CallerLeg", "ConnectResult", "Overflow", "PRIORITY_CALLBACK_DUE",
-           "PRIORITY_NORMAL", "PRIORITY_VIP", "QueueConfig", "QueueOutcome"]
+__all__ = ["Acd", "AgentState", "BridgeLeg", "CallerLeg", "Consultation", "ConnectResult", "Overflow",
+           "PRIORITY_CALLBACK_DUE", "PRIORITY_NORMAL", "PRIORITY_VIP", "QueueConfig", "QueueOutcome", "Supervision"]

@@ -53,7 +53,8 @@ class Acd:
     def __init__(self, clock: IReactorTime, *, state_log: StateLog | None = None, cdr: CdrSink | None = None,
                  history: History | None = None, bus: events.EventBus | None = None,
                  announcer: Announcer = default_announcer, lookup_timeout: float = 2.0,
-                 utc_offset: float = 0.0, callback_store: Any = None, callback_policy: Any = None) -> None:
+                 utc_offset: float = 0.0, callback_store: Any = None, callback_policy: Any = None,
+                 switch: Any = None) -> None:
         self.clock = clock
         self.bus = bus or events.EventBus()
         self.board = AgentBoard(clock, state_log, self.bus,
@@ -68,6 +69,18 @@ class Acd:
         self.queues: dict[str, CallQueue] = {}
         self.callers: dict[str, WaitingCaller] = {}
         self.callbacks = CallbackManager(self, callback_store, policy=callback_policy)
+        #: the inbound-ESL Switch for transfers and supervision (else the caller leg's own ``switch``)
+        self.switch = switch
+        #: caller uuid -> handler of the end of its ``bridge`` when a transfer/consultation has taken it over
+        self.takeovers: dict[str, Callable[[connect.ConnectResult], Any]] = {}
+        #: caller uuid -> CDR key of its current segment (a transferred caller's next leg has its own row)
+        self.cdr_keys: dict[str, str] = {}
+        #: agent id -> CDR key its running wrap-up belongs to
+        self.wrapup_cdr: dict[int, str] = {}
+        from acd.supervision import Supervisors
+        from acd.transfer import Transfers
+        self.transfers = Transfers(self)
+        self.supervisors = Supervisors(self)
         self.subscribe()
 
     def subscribe(self) -> None:
@@ -77,7 +90,8 @@ class Acd:
 
     def _wrap_up_ended(self, agent: Agent, call_uuid: str) -> None:
         try:
-            self.cdr.write(CdrEvent("wrapup_ended", call_uuid, self.clock.seconds(), {"agent_id": agent.id}))
+            key = self.wrapup_cdr.pop(agent.id, call_uuid)
+            self.cdr.write(CdrEvent("wrapup_ended", key, self.clock.seconds(), {"agent_id": agent.id}))
         except Exception:
             log.exception("call %s: CDR wrap-up write failed", call_uuid)
 
@@ -140,6 +154,20 @@ class Acd:
     def ready(self, agent_id: int) -> None:
         """The agent ends wrap-up early."""
         self.board.end_wrap_up(agent_id)
+
+    # -- transfers and supervision (acd/transfer.py, acd/supervision.py) ----------------------
+
+    def transfer_blind(self, agent_id: int, target: str, context: str = "default") -> defer.Deferred:
+        """Send the agent's customer to ``queue:<name>`` (re-enters the ACD) or a dialplan extension/number."""
+        return self.transfers.blind(agent_id, target, context)
+
+    def consult(self, agent_id: int, target: "int | str") -> Any:
+        """Attended transfer: ring ``target`` (agent id or extension); a :class:`acd.transfer.Consultation`."""
+        return self.transfers.consult(agent_id, target)
+
+    def supervise(self, supervisor_ext: str, agent_id: int, mode: str = "listen") -> defer.Deferred:
+        """Ring ``supervisor_ext`` into the agent's call: listen, whisper, barge or conference."""
+        return self.supervisors.supervise(supervisor_ext, agent_id, mode)
 
     # -- callers ----------------------------------------------------------------------
 
@@ -326,6 +354,10 @@ class Acd:
         now = self.clock.seconds()
         config = self.queues[caller.queue].config
         caller.offering = None
+        takeover = self.takeovers.pop(caller.uuid, None)
+        if takeover is not None:  # a transfer or consultation ended the bridge on purpose: it settles the call
+            takeover(result)
+            return
         if result.kind == connect.COMPLETED:
             if caller.answered_at is None:  # bridged without our seeing CHANNEL_BRIDGE
                 self._answered(caller, agent, result.agent_leg_uuid or "")
@@ -335,7 +367,7 @@ class Acd:
             self.history.remember(caller.customer_id, caller.ani, agent.id, now) \
                 if hasattr(self.history, "remember") else None
             if agent.state is S.ON_CALL and agent.call_uuid == caller.uuid:
-                self.board.start_wrap_up(agent.id, config.wrapup_seconds, caller.uuid)
+                self.start_wrap_up(agent, caller)
             self._finish(caller, "served", agent_id=agent.id, talk=talk, cause=result.cause, disposition="answered")
             return
         # not connected: settle the caller first, so freeing the agent cannot re-offer a gone caller
@@ -368,6 +400,11 @@ class Acd:
                 self.board.after_offer(agent.id, S.NOT_READY, _AGENT_AFTER_FAILURE.get(result.kind, PHONE_FAILED))
         if not caller_gone:
             self.route(caller.queue)
+
+    def start_wrap_up(self, agent: Agent, caller: WaitingCaller) -> None:
+        """The agent's part of ``caller``'s call is over: wrap up (the CDR row of the current segment)."""
+        self.wrapup_cdr[agent.id] = self.cdr_keys.get(caller.uuid, caller.uuid)
+        self.board.start_wrap_up(agent.id, self.queues[caller.queue].config.wrapup_seconds, caller.uuid)
 
     def _offer_crashed(self, failure: Failure, caller: WaitingCaller, agent: Agent) -> None:
         """Fail safe: log with the call uuid, free the agent, and hand the call back to the IVR."""
@@ -492,11 +529,13 @@ class Acd:
         if cq is not None:
             cq.remove(caller)
         self.callers.pop(caller.uuid, None)
+        self.takeovers.pop(caller.uuid, None)
         now = self.clock.seconds()
         if kind != "served":
             caller.leg.stop_hold().addErrback(lambda _f: None)
         self._cdr(caller, "ended", disposition=disposition, hangup_cause=cause, ended_at=now,
                   agent_id=agent_id, decisions=list(caller.decisions))
+        self.cdr_keys.pop(caller.uuid, None)
         outcome = QueueOutcome(kind, caller.queue, agent_id,
                                (caller.answered_at or now) - caller.entered_at, talk, overflow, cause,
                                tuple(caller.decisions), expected_wait)
@@ -506,7 +545,8 @@ class Acd:
 
     def _cdr(self, caller: WaitingCaller, kind: str, **fields: Any) -> None:
         try:
-            result = self.cdr.write(CdrEvent(kind, caller.uuid, self.clock.seconds(), fields))
+            key = self.cdr_keys.get(caller.uuid, caller.uuid)
+            result = self.cdr.write(CdrEvent(kind, key, self.clock.seconds(), fields))
             if hasattr(result, "addErrback"):
                 result.addErrback(lambda f: log.error("call %s: CDR %s write failed: %s", caller.uuid, kind,
                                                       f.getErrorMessage()))

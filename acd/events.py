@@ -19,6 +19,15 @@ AGENT_STATE = "acd.agent_state"
 QUEUE_CHANGED = "acd.queue_changed"
 ROUTE_DECISION = "acd.route_decision"
 RECONCILED = "acd.reconciled"
+#: Transfers (acd/transfer.py): payload has kind (blind_queue, blind_extension, consult), agent_id, call_uuid, target.
+TRANSFER_STARTED = "acd.transfer_started"
+TRANSFER_COMPLETED = "acd.transfer_completed"
+TRANSFER_CANCELLED = "acd.transfer_cancelled"
+TRANSFER_FAILED = "acd.transfer_failed"
+#: Supervision (acd/supervision.py): supervision_id, supervisor_ext, agent_id, agent_leg_uuid, mode.
+SUPERVISION_STARTED = "acd.supervision_started"
+SUPERVISION_MODE = "acd.supervision_mode"
+SUPERVISION_ENDED = "acd.supervision_ended"
 
 
 class EventBus:

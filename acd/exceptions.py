@@ -59,3 +59,37 @@ class NoSuchCall(AcdError):
     """No live call with that uuid for this agent (transfers, supervision)."""
 
     error_id = "acd-no-such-call"
+
+
+class NotOnCall(AcdError):
+    """The agent has no live, answered call to transfer or supervise."""
+
+    error_id = "acd-agent-not-on-call"
+
+
+class TargetUnavailable(AcdError):
+    """The transfer/consult target or the supervisor's phone could not be reached (``details["cause"]``)."""
+
+    error_id = "acd-target-unavailable"
+
+
+class TransferInProgress(AcdError):
+    """The call already has a transfer or consultation running."""
+
+    error_id = "acd-transfer-in-progress"
+
+
+class ConsultationState(AcdError):
+    """complete()/cancel() of a consultation that is not talking (still ringing, or over)."""
+
+    error_id = "acd-consultation-state"
+
+
+class UnknownSupervisionMode(AcdError):
+    error_id = "acd-unknown-supervision-mode"
+
+
+class SwitchCommandFailed(AcdError):
+    """The switch refused a transfer/supervision command (``details["error"]``)."""
+
+    error_id = "acd-switch-command-failed"

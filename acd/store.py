@@ -148,6 +148,9 @@ def apply_cdr_event(session: Session, event: CdrEvent) -> CallDetailRecord:
         for key in ("ani", "dnis", "customer_id", "ivr_path"):
             if f.get(key) not in (None, "") and getattr(cdr, key) in (None, ""):
                 setattr(cdr, key, f[key])
+        for key in ("leg", "parent_uuid"):  # a transferred caller's next segment (acd/transfer.py)
+            if f.get(key) and hasattr(cdr, key):
+                setattr(cdr, key, str(f[key]))
     elif event.kind == "answered":
         cdr.agent_id, cdr.answered_at = f.get("agent_id"), ts(event.at)
     elif event.kind == "ended":

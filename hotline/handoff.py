@@ -70,6 +70,8 @@ class AcdHandoff:
         self.outcomes.append(outcome)
         del self.outcomes[:-100]
         log.info("call %s: left queue %s: %s (agent %s)", call.uuid, queue, outcome.kind, outcome.agent_id)
+        if outcome.kind == "transferred":  # the switch has the caller now; nothing left for us to say
+            return
         if outcome.kind in ("served", "abandoned"):
             if not call.hung_up:
                 await call.hangup("NORMAL_CLEARING")

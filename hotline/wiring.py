@@ -115,9 +115,18 @@ def build_acd(engine: Any, prompts: Any = None) -> AcdService:
         acd.callbacks.prompt = lambda caller, ewt: prompts.files("callback_offer", caller.language or "zh")
     service.reconciler = Reconciler(acd, lambda: engine.switch.show_channels(), reactor, interval=30.0)
     engine.web_resources[b"metrics"] = metrics_resource(service.metrics_text)
+    from hotline.desk_events import attach as attach_desk_events
+
+    attach_desk_events(engine, service)  # screen pops and agent states -> SSE topics desk:<agent_id>
 
     def started(engine: Any) -> None:
         service.reconciler.start(now=False)
+        if engine.events is not None:  # the wallboard: ACD snapshots pushed on SSE topic "wallboard" every 2 s
+            from admin.reports.live import WallboardFeed
+
+            feed = WallboardFeed(acd, engine.events, reactor)
+            feed.start()
+            service.stops.append(feed.stop)
         if settings.switch.mode == "sim" and engine.simulator is not None:
             demo_agents(engine, acd)
 

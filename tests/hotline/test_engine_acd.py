@@ -155,7 +155,7 @@ async def test_engine_feature_codes_from_agent_phone_change_state_confirm_and_ha
                                             ("*62", "logout", "", ("logged_out", None)),
                                             ("*61", "login", "", ("available", None))]:
         call = dial(code, feature, reason)
-        await wait_for(lambda: call.finished.called, what=f"{code} to hang up")
+        await wait_for(lambda: call.finished.called, timeout=30, what=f"{code} to hang up", call=call)
         agent = acd.board.get(1)
         assert (agent.state.value, agent.reason) == expected, code
         assert any(e["event"] == "prompt" for e in call.transcript), code
