@@ -76,6 +76,13 @@ class ProductView:
     description: str | None
     available: int
     active: bool
+    description_en: str | None = None
+
+    def description_for(self, language: str) -> str | None:
+        """The description in the caller's language (English when there is one), else Chinese."""
+        if language.startswith("en") and self.description_en:
+            return self.description_en
+        return self.description
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,8 @@ def _order_view(order: Order) -> OrderView:
 
 def _product_view(session: Session, product: Product) -> ProductView:
     return ProductView(product.id, product.phone_code, product.name, product.price, product.description,
-                       services.stock_available(session, product.id), product.status == "active")
+                       services.stock_available(session, product.id), product.status == "active",
+                       product.description_en)
 
 
 class CrmGateway:
@@ -171,7 +179,7 @@ class CrmGateway:
             return None
         if customer is None:
             return None
-        marks = session.scalar(select(func.count()).where(BlacklistMark.customer_id == customer.id)) or 0
+        marks = services.active_marks(session, customer.id)  # revoked marks no longer count
         tags = {t.tag for t in customer.tags}
         address = session.scalars(select(Address).where(Address.customer_id == customer.id)
                                   .order_by(Address.is_default.desc(), Address.id).limit(1)).first()

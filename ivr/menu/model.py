@@ -70,6 +70,28 @@ class AnnouncementNode(Spoken):
     kind: ClassVar[str] = "announcement"
     id: str = ""
     next: str | None = None
+    #: Schedule: ISO date or date-time (menu's time zone) from which / until which it is said; None = always.
+    valid_from: str | None = None
+    valid_to: str | None = None
+
+    def in_schedule(self, at: dt.datetime, timezone: str = "Asia/Shanghai") -> bool:
+        """Whether the announcement is current at ``at`` (an aware datetime); a date ``valid_to`` includes that day."""
+        local = at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+        start, end = schedule_bound(self.valid_from), schedule_bound(self.valid_to, end=True)
+        return (start is None or local >= start) and (end is None or local < end)
+
+
+def schedule_bound(value: str | None, end: bool = False) -> dt.datetime | None:
+    """An announcement schedule bound as a naive local datetime (a plain date ``end`` means the next midnight).
+
+    Raises ValueError for text that is neither an ISO date nor an ISO date-time.
+    """
+    if not value:
+        return None
+    if "T" not in value and " " not in value.strip():
+        day = dt.date.fromisoformat(value.strip())
+        return dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time())
+    return dt.datetime.fromisoformat(value.strip()).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ with that language when a catalogue is given).
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol
 
 from ivr.exceptions import MenuInvalid, Problem
 from ivr.menu.model import (
@@ -38,8 +38,14 @@ class PromptLookup(Protocol):
     def get(self, prompt_id: str) -> Any: ...
 
 
-def validate(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> list[Problem]:
-    """Every problem of ``menu`` (empty when it may be published)."""
+def validate(menu: MenuDefinition, catalogue: PromptLookup | None = None,
+             runtime_prompts: Iterable[str] | None = None) -> list[Problem]:
+    """Every problem of ``menu`` (empty when it may be published).
+
+    With a catalogue, the prompts the runtime says by id (``runtime_prompts``,
+    default ``ivr.runtime.prompts.RUNTIME_PROMPTS``) must be there too, in every
+    language of the menu: a call on this menu may need any of them.
+    """
     problems: list[Problem] = []
     add = lambda where, message, code="invalid": problems.append(Problem(where, message, code))  # noqa: E731
     nodes = menu.nodes
@@ -74,6 +80,8 @@ def validate(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> lis
             if target not in nodes:
                 add(where, f"{field_name} goes to missing node {target!r}", "dangling")
         _check_node(menu, node, where, add)
+        if node.kind == "announcement":
+            _check_schedule(node, where, add)
         _check_words(menu, node, where, add, catalogue)
 
     for node_id in _unreachable(menu):
@@ -81,7 +89,27 @@ def validate(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> lis
             "unreachable")
     for cycle in _silent_cycles(menu):
         add(f"node {cycle[0]!r}", "loops without waiting for input: " + " -> ".join(cycle + [cycle[0]]), "loop")
+    if catalogue is not None:
+        _check_runtime_prompts(menu, catalogue, runtime_prompts, add)
     return problems
+
+
+def _check_runtime_prompts(menu: MenuDefinition, catalogue: PromptLookup, runtime_prompts: Iterable[str] | None,
+                           add: Any) -> None:
+    if runtime_prompts is None:
+        from ivr.runtime.prompts import RUNTIME_PROMPTS as runtime_prompts
+    blacklist_prompt = menu.settings.blacklist.prompt
+    wanted = sorted(set(runtime_prompts) | ({blacklist_prompt} if blacklist_prompt else set()))
+    for prompt_id in wanted:
+        if prompt_id not in catalogue:
+            add("runtime", f"prompt {prompt_id!r} (said by the IVR itself) is not in the prompt catalogue",
+                "missing-prompt")
+            continue
+        texts = getattr(catalogue.get(prompt_id), "texts", {})
+        for lang in menu.languages:
+            if lang not in texts:
+                add("runtime", f"prompt {prompt_id!r} (said by the IVR itself) has no {lang!r} text",
+                    "missing-prompt")
 
 
 def check(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> MenuDefinition:
@@ -90,6 +118,21 @@ def check(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> MenuDe
     if problems:
         raise MenuInvalid(problems)
     return menu
+
+
+def _check_schedule(node: Any, where: str, add: Any) -> None:
+    """An announcement's valid-from / valid-to must be ISO dates or date-times, in order."""
+    from ivr.menu.model import schedule_bound
+
+    bounds = []
+    for name, end in (("valid_from", False), ("valid_to", True)):
+        try:
+            bounds.append(schedule_bound(getattr(node, name, None), end=end))
+        except ValueError:
+            add(where, f"{name} {getattr(node, name)!r} is not a date like 2026-10-01 or 2026-10-01T08:00")
+            return
+    if bounds[0] is not None and bounds[1] is not None and bounds[1] <= bounds[0]:
+        add(where, "valid_to is not after valid_from")
 
 
 def _check_settings(menu: MenuDefinition, add: Any) -> None:

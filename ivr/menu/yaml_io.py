@@ -74,7 +74,7 @@ def to_dict(menu: MenuDefinition) -> dict[str, Any]:
         hours = menu.business_hours
         data["business_hours"] = {
             "timezone": hours.timezone,
-            "weekly": {day: [f"{a:%H:%M}-{b:%H:%M}" for a, b in spans] for day, spans in hours.weekly.items()},
+            "weekly": {day: [f"{_hhmm(a)}-{_hhmm(b)}" for a, b in spans] for day, spans in hours.weekly.items()},
             "holidays": [d.isoformat() for d in hours.holidays],
             "after_hours": hours.after_hours,
         }
@@ -186,6 +186,11 @@ def node_from_dict(node_id: str, data: Any) -> Node:
         raise MenuFormatError(f"{where}: id {body['id']!r} differs from its key")
     body["id"] = node_id
     return _build(cls, body, where, {"options": _options})
+
+
+def _hhmm(value: dt.time) -> str:
+    """``HH:MM``; the end of the day (``time.max``, read from "24:00") is written back as "24:00"."""
+    return "24:00" if value == dt.time.max else f"{value:%H:%M}"
 
 
 def _time(text: str, where: str) -> dt.time:

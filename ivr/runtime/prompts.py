@@ -3,9 +3,14 @@
 :class:`PromptPlayer` is the interface the session uses. The production one,
 :class:`RendererPromptPlayer`, renders through ``ivr.prompts.renderer.PromptRenderer``
 (catalogue text, uploaded recordings, TTS in a worker, cached by content).
-Prompts the runtime needs that the catalogue does not hold yet are worded in
-``RUNTIME_TEXTS`` and rendered as free text, so a call never goes silent for
-lack of a catalogue entry (the catalogue wins once it has the id).
+
+Every prompt the runtime says by id (``RUNTIME_PROMPTS``) lives in
+``prompts/catalogue/*.yaml``; menu validation against the catalogue checks
+them in every language of the menu (``ivr.menu.validate``), and
+``tests/ivr/test_runtime_prompts.py`` keeps this list in step with the code.
+``RUNTIME_TEXTS`` is only a safety net for a catalogue that lacks one of the
+call-saving prompts (an apology must never go silent): it logs an error
+when used.
 """
 
 from __future__ import annotations
@@ -17,63 +22,49 @@ from twisted.internet import defer
 
 log = logging.getLogger(__name__)
 
-#: Runtime prompts missing from prompts/catalogue (to be moved there by its owner).
+#: Prompt ids the session and the flows say by id (beside those a menu names); all in the catalogue.
+RUNTIME_PROMPTS: frozenset[str] = frozenset({
+    # session
+    "greeting", "greeting_named", "greeting_vip", "blacklist_notice", "blacklist_reject", "system_error",
+    "timeout", "invalid_input", "too_many_errors", "transferring", "goodbye",
+    "speech_confirm", "speech_not_understood",
+    # order status
+    "order_number_choice", "order_enter_number", "order_not_found", "order_none_for_caller", "order_recent_intro",
+    "order_status_ordered", "order_status_shipped", "order_status_delivered", "order_status_settled",
+    "order_status_returned", "order_status_exchanged", "order_status_cancelled", "order_sms_offer",
+    "order_sms_sent", "order_status_menu",
+    # points, products, promotions
+    "points_balance", "points_recent_intro", "points_change_earned", "points_change_spent", "points_none",
+    "not_a_member", "product_enter_code", "product_info", "product_description", "product_in_stock",
+    "product_low_stock", "product_out_of_stock", "product_press_to_order", "product_not_found",
+    "promotions_intro", "promotion_item", "promotions_none",
+    # phone ordering
+    "ordering_enter_code", "ordering_enter_quantity", "ordering_quantity_too_large", "ordering_out_of_stock",
+    "ordering_alternative", "ordering_more", "ordering_address_confirm", "ordering_no_address",
+    "ordering_payment_method", "ordering_delivery_method", "ordering_readback", "ordering_confirm",
+    "ordering_placed", "ordering_cancelled",
+    # complaint, voicemail, callback, services
+    "complaint_category_menu", "complaint_record", "complaint_review", "complaint_too_short", "complaint_ticket",
+    "voicemail_record", "voicemail_saved", "callback_choose_number", "callback_enter_number",
+    "callback_confirm_number", "callback_request_time", "callback_request_done", "subscription_offer",
+    "subscription_done", "unsubscribe_done", "poll_intro", "poll_question_rating", "poll_thanks",
+    "fax_request", "fax_confirm", "fax_queued",
+})
+
+#: Safety net only: words for prompts a call must never lose, used (with an error logged) when the
+#: catalogue in use lacks them. The catalogue holds the real wording.
 RUNTIME_TEXTS: dict[str, dict[str, str]] = {
     "system_error": {
         "zh": "对不起，系统暂时出现故障，给您带来不便，敬请谅解。",
         "en": "We are sorry, something went wrong on our side. Please accept our apologies.",
     },
-    "blacklist_notice": {
-        "zh": "您的来电已被记录。请文明通话，谢谢合作。",
-        "en": "Please note that this call is recorded. Thank you for your cooperation.",
+    "transferring": {
+        "zh": "正在为您转接人工客服，请稍候。",
+        "en": "Transferring you to an agent now. Please hold.",
     },
-    "blacklist_reject": {
-        "zh": "对不起，本热线暂时无法为您服务。再见。",
-        "en": "Sorry, this line cannot take your call. Goodbye.",
-    },
-    "order_recent_intro": {
-        "zh": "以下是您最近的订单。",
-        "en": "Here are your most recent orders.",
-    },
-    "order_sms_offer": {
-        "zh": "如需将订单详情发送到您的手机，请按九。",
-        "en": "To get these details by text message, press 9.",
-    },
-    "order_sms_sent": {
-        "zh": "订单详情将通过短信发送给您。",
-        "en": "We will text you the details.",
-    },
-    "order_number_choice": {
-        "zh": "输入订单号请按一；查询本机号码的最近订单请按二。",
-        "en": "To enter an order number, press 1. For the latest orders of the number you are calling from, press 2.",
-    },
-    "ordering_alternative": {
-        "zh": "您可以选择{name}，价格{price}。订购请按一，其他商品请按二，人工服务请按零。",
-        "en": "You could choose {name} instead, at {price}. To order it, press 1. For another product, press 2. For an agent, press 0.",
-    },
-    "ordering_more": {
-        "zh": "继续添加商品请按一，结束选购请按二。",
-        "en": "To add another product, press 1. To finish, press 2.",
-    },
-    "order_status_cancelled": {
-        "zh": "您的订单{order_no}已取消。",
-        "en": "Your order {order_no} has been cancelled.",
-    },
-    "product_description": {"zh": "{text}", "en": "{text}"},
-    "promotion_item": {"zh": "{text}", "en": "{text}"},
-    "announcement": {"zh": "{text}", "en": "{text}"},
-    "beep": {"zh": "", "en": ""},
-    "callback_choose_number": {
-        "zh": "回电到本机号码请按一，输入其他号码请按二。",
-        "en": "To be called back on this number, press 1. To enter another number, press 2.",
-    },
-    "voicemail_record": {
-        "zh": "请在提示音后留言，按井号键结束。",
-        "en": "Please leave your message after the tone, and press the pound key when you are done.",
-    },
-    "voicemail_saved": {
-        "zh": "您的留言已保存，谢谢。",
-        "en": "Your message has been saved. Thank you.",
+    "too_many_errors": {
+        "zh": "多次输入有误，正在为您转接人工客服，请稍候。",
+        "en": "It seems we are having trouble. Let me transfer you to one of our agents. Please hold.",
     },
 }
 
@@ -100,6 +91,7 @@ class RendererPromptPlayer:
         elif prompt_id and prompt_id in self.renderer.builder.catalogue:
             d = self.renderer.render(prompt_id, lang, **variables)
         elif prompt_id and prompt_id in self.runtime_texts:
+            log.error("prompt %r is missing from the catalogue; saying the built-in %s text", prompt_id, lang)
             words = self.runtime_texts[prompt_id].get(lang, "").format(**{k: _plain(v) for k, v in variables.items()})
             if not words.strip():
                 return defer.succeed([])

@@ -304,6 +304,10 @@ class IvrSession:
         return "", heard.outcome
 
     async def _node_announcement(self, node: AnnouncementNode) -> str | None:
+        hours = self.definition.business_hours
+        if not node.in_schedule(self.now(), hours.timezone if hours is not None else "Asia/Shanghai"):
+            self.log_step("announcement_skipped", f"ivr: {node.id} is out of its schedule", node=node.id)
+            return node.next or self._previous_menu()
         await self.say(node.prompt, text=node.text)
         self.log_step("announcement", f"ivr: heard {node.id}", node=node.id)
         return node.next or self._previous_menu()

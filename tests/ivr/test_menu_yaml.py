@@ -73,3 +73,18 @@ def test_format_errors_name_the_culprit(doc, fragment):
     with pytest.raises(MenuFormatError) as caught:
         load_yaml(doc)
     assert fragment in str(caught.value)
+
+
+def test_yaml_end_of_day_24_00_round_trips_exactly():
+    import datetime as dt
+
+    from ivr.menu.yaml_io import from_dict, to_dict
+    from ivr.menu import load_yaml
+    from pathlib import Path
+
+    menu = load_yaml(Path(__file__).resolve().parents[2] / "menus" / "demo.yaml")
+    doc = to_dict(menu)
+    doc["business_hours"]["weekly"]["mon"] = ["00:00-24:00"]
+    again = from_dict(doc)
+    assert again.business_hours.weekly["mon"] == ((dt.time(0), dt.time.max),)
+    assert to_dict(again)["business_hours"]["weekly"]["mon"] == ["00:00-24:00"]  # was written as 23:59: closed at 23:59

@@ -25,7 +25,7 @@ def demo_menu(**changes):
     nodes = dict(menu.nodes)
     nodes["language"] = dataclasses.replace(nodes["language"], timeout=0.4)
     nodes["main"] = dataclasses.replace(nodes["main"], timeout=1.0, retries=2)
-    always = {day: ((dt.time(0), dt.time.max),) for day in WEEKDAYS}
+    always = {day: ((dt.time(0), dt.time.max),) for day in WEEKDAYS}  # stored as 00:00-24:00
     hours = dataclasses.replace(menu.business_hours, weekly=always, holidays=())
     return dataclasses.replace(menu, business_hours=hours, nodes=nodes, **changes)
 
@@ -39,7 +39,7 @@ def interactions(rig, call_uuid):
 @pytest_twisted.ensureDeferred
 async def test_runtime_unknown_caller_language_switch_to_english_then_agent(rig):
     rig.publish(demo_menu())
-    call = await rig.call("wait_prompt 2; wait 0.05; press 2; wait_prompt 1; wait 0.05; press 0; wait 2; hangup")
+    call = await rig.call("wait_prompt 2; wait 0.05; press 2; wait_prompt 1; wait 0.05; press 0; wait_prompt 1; wait 0.3; hangup")
     heard = prompts_heard(call)
     assert heard[:2] == ["greeting", "language_menu"]  # the language menu: zh then en, one prompt
     assert "main_menu" in heard[2:]
@@ -62,7 +62,7 @@ async def test_runtime_unknown_caller_language_switch_to_english_then_agent(rig)
 @pytest_twisted.ensureDeferred
 async def test_runtime_invalid_key_plays_invalid_prompt_then_retry_works(rig):
     rig.publish(demo_menu())
-    call = await rig.call("wait_prompt 2; wait 0.05; press 1; wait_prompt 1; wait 0.05; press 8; wait_prompt 2; wait 0.05; press 0; wait 1.5; hangup")
+    call = await rig.call("wait_prompt 2; wait 0.05; press 1; wait_prompt 1; wait 0.05; press 8; wait_prompt 2; wait 0.05; press 0; wait_prompt 1; wait 0.3; hangup")
     heard = prompts_heard(call)
     i = heard.index("main_menu")
     assert heard[i:i + 4] == ["main_menu", "invalid_input", "main_menu", "transferring"]
@@ -99,7 +99,7 @@ async def test_runtime_repeat_and_back_keys(rig):
     rig.publish(demo_menu())
     # main: 3 -> products menu; * (back) -> main; # (repeat) -> main again; 0 -> agent
     call = await rig.call("wait_prompt 2; wait 0.05; press 1; wait_prompt 1; wait 0.05; press 3; wait_prompt 1; wait 0.05; press *; "
-                          "wait_prompt 1; wait 0.05; press #; wait_prompt 1; wait 0.05; press 0; wait 1.5; hangup")
+                          "wait_prompt 1; wait 0.05; press #; wait_prompt 1; wait 0.05; press 0; wait_prompt 1; wait 0.3; hangup")
     heard = prompts_heard(call)
     i = heard.index("main_menu")
     assert heard[i] == "main_menu" and heard[i + 1].startswith("text-")  # products menu (inline text)
@@ -111,13 +111,13 @@ async def test_runtime_repeat_and_back_keys(rig):
 @pytest_twisted.ensureDeferred
 async def test_runtime_new_calls_get_a_newly_published_menu(rig):
     rig.publish(demo_menu())
-    first = await rig.call("wait_prompt 2; wait 0.05; press 1; wait_prompt 1; wait 0.05; press 0; wait 1; hangup")
+    first = await rig.call("wait_prompt 2; wait 0.05; press 1; wait_prompt 1; wait 0.05; press 0; wait_prompt 1; wait 0.3; hangup")
     menu = demo_menu()
     nodes = dict(menu.nodes)
     nodes["main"] = dataclasses.replace(nodes["main"], prompt=None,
                                         text={"zh": "新菜单：人工服务请按零。", "en": "New menu: press 0 for an agent."})
     rig.publish(dataclasses.replace(menu, nodes=nodes))
-    second = await rig.call("wait_prompt 2; wait 0.05; press 1; wait_prompt 1; wait 0.05; press 0; wait 1; hangup")
+    second = await rig.call("wait_prompt 2; wait 0.05; press 1; wait_prompt 1; wait 0.05; press 0; wait_prompt 1; wait 0.3; hangup")
     assert "main_menu" in prompts_heard(first)
     assert "main_menu" not in prompts_heard(second)
     versions = [d.get("menu_version") for _, d in interactions(rig, first.uuid) + interactions(rig, second.uuid)

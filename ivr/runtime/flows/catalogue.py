@@ -11,11 +11,12 @@ from ivr.runtime.session import LEFT, IvrSession
 LOW_STOCK = 5
 
 
-def product_prompts(product: ProductView) -> list[tuple[str, dict[str, Any]]]:
-    """What the caller hears about a product."""
+def product_prompts(product: ProductView, lang: str = "zh") -> list[tuple[str, dict[str, Any]]]:
+    """What the caller hears about a product, the description in the caller's language when there is one."""
     prompts: list[tuple[str, dict[str, Any]]] = [("product_info", {"name": product.name, "price": product.price})]
-    if product.description:
-        prompts.append(("product_description", {"text": product.description}))
+    description = product.description_for(lang)
+    if description:
+        prompts.append(("product_description", {"words": description}))
     if not product.active or product.available <= 0:
         prompts.append(("product_out_of_stock", {}))
     elif product.available < LOW_STOCK:
@@ -45,7 +46,7 @@ async def product_lookup(s: IvrSession, node: Any) -> str | None:
         product = await find_product(s)
         if product is None:
             return await s.give_up()
-        await s.say_all(product_prompts(product))
+        await s.say_all(product_prompts(product, s.lang))
         key = await s.choose("product_press_to_order", "12" + s.settings.back_key)
         if key == "1":
             from ivr.runtime.flows.ordering import place_order
@@ -62,7 +63,7 @@ async def promotions(s: IvrSession, node: Any) -> str | None:
         await s.say("promotions_none")
         return None
     prompts: list[tuple[str, dict[str, Any]]] = [("promotions_intro", {})]
-    prompts += [("promotion_item", {"text": p.announcement or p.name}) for p in running]
+    prompts += [("promotion_item", {"words": p.announcement or p.name}) for p in running]
     await s.say_all(prompts)
     s.log_step("promotions", "ivr: promotions heard", count=len(running))
     return None
