@@ -63,6 +63,8 @@ class Engine:
     switch: Switch | None = None
     web_port: Any = None
     web_banner: str = ""
+    #: Server-sent event topics (wallboard, agent desk, test calls); publish from any thread.
+    events: Any = None
     ports: dict[str, int] = field(default_factory=dict)
     #: Native Twisted resources mounted beside the admin app (``/metrics``...), set while building the application.
     web_resources: dict[bytes, Any] = field(default_factory=dict)
@@ -74,6 +76,10 @@ class Engine:
         settings = self.settings
         self.db_engine = check_database(database_url(settings))
         self.sessions = session_factory(self.db_engine)
+        from admin.sse import EventHub
+
+        self.events = EventHub(self.reactor)
+        self.events.start()
         if self.application is not None:
             self.call_handler = self.application(self)
 
@@ -116,8 +122,13 @@ class Engine:
 
         with transaction(self.sessions) as session:
             created = ensure_admin_user(session, self.settings.admin.demo_mode)
+        from admin.bridge import EngineBridge, install
+        from admin.sse import EventStreamResource
+
         app = create_app(self.settings)
+        install(app, EngineBridge(self.reactor, lambda name: getattr(self, name, None), self.events))
         root = build_web_root(self.reactor, self.reactor.getThreadPool(), app)
+        root.putChild(b"events", EventStreamResource(self.events, app.config["SECRET_KEY"]))
         for name, resource in self.web_resources.items():
             root.putChild(name, resource)
         self.web_port = self.reactor.listenTCP(self.settings.admin.port, Site(root),
@@ -139,6 +150,8 @@ class Engine:
             yield self.switch.stop()
         if self.simulator is not None:
             yield self.simulator.stop()
+        if self.events is not None:
+            self.events.stop()
         if self.web_port is not None:
             yield self.web_port.stopListening()
         if self.db_engine is not None:
