@@ -38,8 +38,8 @@ def _print_banner(engine: Engine) -> None:
              f"  call server (FreeSWITCH 'socket ... async full' target): {settings.callserver.host}:{ports['callserver']}"]
     if engine.simulator is not None:
         lines.append(f"  switch simulator event socket: {settings.sim.host}:{ports['sim']} "
-                     f"(password {settings.sim.password}); try: .venv/bin/hotline call --to 4008001000 "
-                     f"--script 'wait 2; press 1; wait 5; hangup'")
+                     f"(password {settings.sim.password})\n    try: .venv/bin/hotline call --from 13800138000 --to 4008001234 "
+                     f"--script 'wait_prompt; wait 1; press 1; wait_prompt; wait 1; press 0; wait 15; hangup'")
     else:
         lines.append(f"  FreeSWITCH event socket: {settings.switch.host}:{settings.switch.port}")
     if engine.web_banner:
