@@ -20,7 +20,6 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFError
 
-from admin import audit
 from admin.extensions import babel, csrf, db, login_manager
 from admin.i18n import DOMAIN, TRANSLATIONS_DIR, current_language, language_url, lazy_gettext as _l, select_locale
 from admin.views import register_views
@@ -56,6 +55,8 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "SECRET_KEY": settings.admin.secret_key or persistent_secret_key(settings.var_dir),
         "HOTLINE_DEMO_MODE": settings.admin.demo_mode,
         "VOICEMAIL_DIRS": [settings.var_dir, settings.sim.recordings_dir],
+        "TTS_CACHE_DIR": settings.tts.cache_dir,  # the IVR editor's "listen" and the test call's phrases
+        "TTS_VOICES": {"zh": settings.tts.voice_zh, "en": settings.tts.voice_en},
     }
 
 
@@ -118,6 +119,4 @@ def create_app(settings_or_config: Settings | Mapping[str, Any] | None = None) -
 
         return redirect(url_for("admin.index"))
 
-    with app.app_context():
-        audit.ensure_table(db.engine)
     return app

@@ -1,14 +1,9 @@
 """The audit log of admin changes: who, when, which row of which table, what action, which fields.
 
-crm_core has no audit table yet, so this model is admin-owned, on its own
-declarative base that copies crm_core's naming convention and column types
-but keeps its own MetaData: ``crm_core.Base.metadata`` must stay equal to
-what the crm_core migrations build (tests/crm_core checks that).
-**Needs a migration** in ``crm_core/migrations`` (table ``admin_audit_log``,
-see ``AuditEntry``); until it exists ``ensure_table`` creates it (checkfirst)
-at app start-up. Once migrated, the model can move onto ``crm_core.db.Base``.
-Entries are added to the same session as the change, so they commit or roll
-back with it.
+The table is crm_core's ``admin_audit_log`` (``crm_core.models.AuditEntry``,
+created or adopted by migration 0003); this module only fills it from a
+request. Entries are added to the same session as the change, so they commit
+or roll back with it.
 """
 
 from __future__ import annotations
@@ -20,49 +15,20 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Engine, Index, MetaData, inspect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import inspect
 
 from admin.extensions import db
-from crm_core.db import NAMING_CONVENTION, Base
-from crm_core.types import created_at, intpk, json_doc, str20, str40, str100
+from crm_core.models import AuditEntry
 
 log = logging.getLogger(__name__)
 
+__all__ = ["AuditEntry", "SECRET_FIELDS", "changed_fields", "primary_key", "record"]
+
+#: Longest client address kept (an IPv6 address in text is at most 45 characters).
+REMOTE_ADDR_MAX = 45
+
 #: Fields whose values never reach the log (only the fact that they changed).
 SECRET_FIELDS = frozenset({"password_hash", "password"})
-
-
-class AdminBase(DeclarativeBase):
-    """Admin-owned tables: crm_core's conventions, a metadata of their own (not yet migrated by crm_core)."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = Base.type_annotation_map
-
-
-class AuditEntry(AdminBase):
-    __tablename__ = "admin_audit_log"
-    __table_args__ = (
-        Index("ix_admin_audit_log_at", "at"),
-        Index("ix_admin_audit_log_model_pk", "model", "pk"),
-    )
-
-    id: Mapped[intpk]
-    at: Mapped[created_at]
-    user_id: Mapped[int | None]
-    username: Mapped[str40 | None]
-    action: Mapped[str40] = mapped_column(doc="create, update, delete, login or a view action like order-status")
-    model: Mapped[str100] = mapped_column(doc="table name")
-    pk: Mapped[str40 | None]
-    changes: Mapped[json_doc | None] = mapped_column(doc="{field: [old, new]} or action details")
-    remote_addr: Mapped[str20 | None] = mapped_column(doc="client address (IPv4; IPv6 truncated)")
-
-
-def ensure_table(engine: Engine) -> None:
-    """Create ``admin_audit_log`` if the database has none (stop-gap until crm_core migrates it)."""
-    if not inspect(engine).has_table(AuditEntry.__tablename__):
-        log.warning("creating %s outside the migrations: add it to crm_core/migrations", AuditEntry.__tablename__)
-        AuditEntry.__table__.create(engine, checkfirst=True)
 
 
 def _plain(value: Any) -> Any:
@@ -106,7 +72,7 @@ def record(action: str, table: str, pk: Any, changes: dict[str, Any] | None = No
     if has_request_context():
         if current_user and current_user.is_authenticated:
             user_id, username = current_user.id, current_user.username
-        addr = (request.remote_addr or "")[:20] or None
+        addr = (request.remote_addr or "")[:REMOTE_ADDR_MAX] or None
     entry = AuditEntry(user_id=user_id, username=username, action=action, model=table,
                        pk=None if pk is None else str(pk), changes=changes or None, remote_addr=addr)
     db.session.add(entry)

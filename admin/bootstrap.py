@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from admin.auth import hash_password
 from crm_core.enums import AdminRole
-from crm_core.models import AdminUser
+from crm_core.models import AdminUser, Agent
 
 PASSWORD_ENV = "HOTLINE_ADMIN_PASSWORD"
 
@@ -41,6 +41,17 @@ class CreatedUser:
     password: str | None
 
 
+def _link_demo_agent(session: Session) -> None:
+    """Give the demo ``agent`` user a desk: link it to the first agent (by extension) when unlinked."""
+    user = session.scalars(select(AdminUser).where(AdminUser.username == "agent")).first()
+    if user is None or user.agent_id is not None:
+        return
+    first = session.scalars(select(Agent).order_by(Agent.extension, Agent.id).limit(1)).first()
+    if first is not None:
+        user.agent_id = first.id
+        session.flush()
+
+
 def ensure_admin_user(
     session: Session, demo_mode: bool, env: Mapping[str, str] | None = None
 ) -> list[CreatedUser]:
@@ -54,6 +65,7 @@ def ensure_admin_user(
                 session.add(AdminUser(username=username, role=role.value, password_hash=hash_password(password)))
                 created.append(CreatedUser(username, role.value, password))
         session.flush()
+        _link_demo_agent(session)
         return created
     has_admin = session.scalar(
         select(AdminUser.id).where(AdminUser.role == AdminRole.ADMIN.value, AdminUser.active.is_(True)).limit(1)

@@ -56,11 +56,27 @@ MATRIX: dict[str, dict[AdminRole, frozenset[str]]] = {
     "knowledge": {ADMIN: FULL, SUPERVISOR: FULL, CAMPAIGN: READ},
     # marketing
     "media_plans": {ADMIN: FULL, CAMPAIGN: FULL, SUPERVISOR: READ},
+    # outbound campaigns (admin/views/campaigns.py); "create" on contacts includes the CSV import
+    "campaigns": {ADMIN: FULL, CAMPAIGN: FULL},
+    "campaign_contacts": {ADMIN: FULL, CAMPAIGN: FULL},
+    "do_not_call": {ADMIN: FULL, CAMPAIGN: FULL},
+    # reports and the live wallboard (admin/views/reports.py, wallboard.py); "export" is the CSV of a report
+    "reports": {ADMIN: READ_EXPORT, SUPERVISOR: READ_EXPORT},
+    "wallboard": {ADMIN: READ, SUPERVISOR: READ},
     # contact center (ACD)
     "queues": {ADMIN: FULL, SUPERVISOR: perms("view", "edit", "export")},
     "skills": {ADMIN: FULL, SUPERVISOR: perms("view", "create", "edit")},
     "agents": {ADMIN: FULL, SUPERVISOR: perms("view", "edit", "export")},
     "skill_matrix": {ADMIN: perms("view", "edit"), SUPERVISOR: perms("view", "edit")},
+    # IVR editor (admin/views/ivr_editor.py): "listen" renders a prompt, "upload" replaces it with a recording
+    "ivr_editor": {ADMIN: perms("view", "edit", "publish", "export", "listen", "upload"),
+                   SUPERVISOR: perms("view", "edit", "publish", "export", "listen", "upload")},
+    # test calls into the running engine's simulator (admin/views/test_call.py)
+    "test_call": {ADMIN: perms("view", "call"), SUPERVISOR: perms("view", "call")},
+    # agent desk (admin/views/desk.py): agents act on their own desk; supervisors open any desk read-only,
+    # answer agents' questions and listen / whisper / barge
+    "desk": {AGENT: perms("view", "act"), SUPERVISOR: perms("view", "supervise")},
+    "desk_questions": {SUPERVISOR: perms("view", "answer")},
     # system
     "users": {ADMIN: FULL},
     "audit": {ADMIN: READ_EXPORT},

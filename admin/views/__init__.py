@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_admin import Admin
 
-from admin.audit import AuditEntry
 from admin.i18n import lazy_gettext as _l
 from admin.views.acd import AgentView, QueueView, SkillMatrixView, SkillView
 from admin.views.audit_log import AuditLogView
 from admin.views.catalogue import CategoryView, ProductView, PromotionView, SupplierView
+from admin.views.desk import DeskQuestionsView, DeskView
 from admin.views.customers import BlacklistView, CustomerView, InteractionView, PointsLedgerView
 from admin.views.inventory import StockView, WarehouseView
 from admin.views.marketing import MediaPlanView
@@ -18,6 +18,7 @@ from admin.views.users import UserView
 from crm_core.models import (
     Agent,
     AdminUser,
+    AuditEntry,
     BlacklistMark,
     Category,
     Complaint,
@@ -38,10 +39,38 @@ from crm_core.models import (
 )
 
 
+def register_reports_and_campaigns(admin: Admin, marketing: object) -> None:
+    """Campaigns, contacts and the do-not-call list (marketing); reports and the wallboard (a menu of their own)."""
+    from admin.views.campaigns import CampaignContactView, CampaignView, DoNotCallView
+    from admin.views.reports import ReportsView
+    from admin.views.wallboard import WallboardView
+    from crm_core.models import Campaign, CampaignContact, DoNotCall
+
+    admin.add_view(CampaignView(Campaign, name=_l("Campaigns"), endpoint="campaigns", category=marketing))
+    admin.add_view(CampaignContactView(CampaignContact, name=_l("Campaign contacts"), endpoint="campaign_contacts",
+                                       category=marketing))
+    admin.add_view(DoNotCallView(DoNotCall, name=_l("Do-not-call list"), endpoint="do_not_call", category=marketing))
+    reports = _l("Reports")
+    admin.add_view(ReportsView(name=_l("Reports"), endpoint="reports", category=reports))
+    admin.add_view(WallboardView(name=_l("Wallboard"), endpoint="wallboard", category=reports))
+
+
+def register_ivr(admin: Admin) -> None:
+    """The IVR editor and the test-call page (menu "IVR")."""
+    from admin.views.ivr_editor import IvrEditorView
+    from admin.views.test_call import TestCallView
+
+    ivr = _l("IVR")
+    admin.add_view(IvrEditorView(name=_l("Menu editor"), endpoint="ivr_editor", category=ivr))
+    admin.add_view(TestCallView(name=_l("Test call"), endpoint="test_call", category=ivr))
+
+
 def register_views(admin: Admin) -> None:
     """Add every back-office view to ``admin`` (endpoints must match ``admin.roles.MATRIX``)."""
     customers, catalogue, stock, service = _l("Customers"), _l("Catalogue"), _l("Inventory"), _l("Service")
     acd, marketing, system = _l("Contact center"), _l("Marketing"), _l("System")
+    admin.add_view(DeskView(name=_l("Agent desk"), endpoint="desk"))
+    admin.add_view(DeskQuestionsView(name=_l("Agent questions"), endpoint="desk_questions"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
     admin.add_view(CustomerView(Customer, name=_l("Customers"), endpoint="customers", category=customers))
     admin.add_view(PointsLedgerView(PointsEntry, name=_l("Points ledger"), endpoint="points", category=customers))
@@ -60,9 +89,11 @@ def register_views(admin: Admin) -> None:
     admin.add_view(KnowledgeView(KnowledgeArticle, name=_l("Knowledge base"), endpoint="knowledge",
                                  category=service))
     admin.add_view(MediaPlanView(MediaPlan, name=_l("Media plans"), endpoint="media_plans", category=marketing))
+    register_reports_and_campaigns(admin, marketing)
     admin.add_view(QueueView(Queue, name=_l("Queues"), endpoint="queues", category=acd))
     admin.add_view(SkillView(Skill, name=_l("Skills"), endpoint="skills", category=acd))
     admin.add_view(AgentView(Agent, name=_l("Agents"), endpoint="agents", category=acd))
     admin.add_view(SkillMatrixView(name=_l("Agents × skills"), endpoint="skill_matrix", category=acd))
+    register_ivr(admin)
     admin.add_view(UserView(AdminUser, name=_l("Users"), endpoint="users", category=system))
     admin.add_view(AuditLogView(AuditEntry, name=_l("Audit log"), endpoint="audit", category=system))

@@ -19,13 +19,15 @@ class ProductView(SecureModelView):
     column_list = ("sku", "phone_code", "name", "category", "supplier", "price", "status", "updated_at")
     column_formatters = {"price": fmt_money, "category": fmt_relation("name"), "supplier": fmt_relation("name"),
                          "updated_at": fmt_datetime}
-    column_searchable_list = ("sku", "phone_code", "name")
+    column_searchable_list = ("sku", "phone_code", "name", "name_en")
     column_filters = ("status", "category.name", "supplier.name", "price")
+    column_labels = {"name_en": _l("Name (English)"), "description_en": _l("Description (English)")}
     column_sortable_list = ("sku", "phone_code", "name", "price")
     column_default_sort = ("id", True)
     column_export_list = ("id", "sku", "phone_code", "name", "category", "supplier", "price", "status")
     column_formatters_export = {"category": fmt_relation("name"), "supplier": fmt_relation("name")}
-    form_columns = ("sku", "phone_code", "name", "description", "category", "supplier", "price", "status")
+    form_columns = ("sku", "phone_code", "name", "name_en", "description", "description_en", "category", "supplier",
+                    "price", "status")
     form_choices = {"status": enum_choices(ProductStatus)}
     form_args = {
         "price": {"validators": [Translated(NumberRange(min=0), _l("The price cannot be negative."))]},

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.db import Base, check_in
-from crm_core.types import created_at, intpk, json_doc, str20, str40, str100, updated_at
+from crm_core.types import created_at, intpk, str20, str40, str100, updated_at
 
 MENU_VERSION_STATUSES = ("draft", "published", "retired")
 
@@ -54,7 +54,8 @@ class IvrMenuVersion(Base):
     menu_id: Mapped[int] = mapped_column(ForeignKey("ivr_menus.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str20] = mapped_column(server_default="draft")
-    document: Mapped[json_doc]
+    # Plain JSON, not JSONB: the order of nodes is part of the menu (see revision 0005).
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str100 | None]
     created_at: Mapped[created_at]

@@ -33,8 +33,8 @@ def voicemail_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def admin_db_url(request: pytest.FixtureRequest, database_maker: Callable[[str], str]) -> str:
     """A migrated database of the admin tests' own on each backend.
 
-    Not the shared ``engine`` database: the admin app adds its ``admin_audit_log``
-    table (until crm_core migrates it), which the crm_core schema tests must not see.
+    Not the shared ``engine`` database: the admin app commits for real, and the
+    crm_core tests expect their database untouched by those commits.
     """
     from crm_core.migrate import upgrade
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select
 
-from admin.audit import AuditEntry
+from crm_core.models import AuditEntry
 from crm_core.models import AdminUser, Customer, CustomerPhone, Product, Promotion, Queue
 
 import factories

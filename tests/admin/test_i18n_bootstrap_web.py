@@ -117,3 +117,17 @@ def test_twisted_root_serves_flask_and_native_children(twisted_site):
     assert code == 302
     result = yield fetch("/ping")
     assert result == (200, b"pong")
+
+
+def test_demo_agent_user_is_linked_to_the_first_agent_so_the_desk_works(db_session):
+    from sqlalchemy import select
+
+    from admin.bootstrap import ensure_admin_user
+    from crm_core.models import AdminUser, Agent
+
+    first = Agent(login="zhangli", name="张丽", extension="1001", password_hash="x")
+    db_session.add_all([Agent(login="wangfang", name="王芳", extension="1002", password_hash="x"), first])
+    db_session.flush()
+    ensure_admin_user(db_session, demo_mode=True, env={})
+    user = db_session.scalars(select(AdminUser).where(AdminUser.username == "agent")).one()
+    assert user.agent_id == first.id

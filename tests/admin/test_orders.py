@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from admin.audit import AuditEntry
+from crm_core.models import AuditEntry
 from crm_core.models import Order, OrderStatusChange
 from crm_core.services.orders import place_order
 
