@@ -143,6 +143,8 @@ class CrmGateway:
         self._reactor = reactor
         self._pool = ThreadPool(minthreads=0, maxthreads=max_threads, name="hotline-crm")
         self._started = False
+        self._log_pending: list[tuple[dict[str, Any], defer.Deferred]] = []
+        self._log_busy = False  # a batch of interaction rows is being written (or about to be)
 
     def start(self) -> None:
         """Start the pool (stopped again at reactor shutdown)."""
@@ -320,10 +322,59 @@ class CrmGateway:
 
     def log_interaction(self, *, call_uuid: str, customer_id: int | None, address: str | None, summary: str,
                         detail: dict[str, Any]) -> defer.Deferred:
-        """One IVR step on the customer's timeline."""
-        return self.run(lambda s: services.log_interaction(
-            s, Channel.IVR, customer_id=customer_id, address=address, summary=summary[:255], detail=detail,
-            call_uuid=call_uuid).id)
+        """One IVR step on the customer's timeline; Deferred of the row id, fired once it is committed.
+
+        Group commit: steps asked for while a batch is being written (from any
+        call) go together in the next transaction, in the order they were
+        asked for, so a busy engine pays one transaction per batch instead of
+        one per step (profiling ``bench/ivr_calls.py``: interaction rows were
+        7 of the 10 transactions of an order-status call). A batch that fails
+        is retried row by row, so one bad row never loses the others and each
+        caller sees its own row's failure.
+        """
+        waiter: defer.Deferred = defer.Deferred()
+        row = {"customer_id": customer_id, "address": address, "summary": summary[:255], "detail": detail,
+               "call_uuid": call_uuid}
+        self._log_pending.append((row, waiter))
+        if not self._log_busy:
+            self._log_busy = True
+            # The next reactor turn: steps logged in this turn (an option and the node it leads to) join.
+            self._reactor.callLater(0, self._write_log_batch)
+        return waiter
+
+    def _write_log_batch(self) -> None:
+        batch, self._log_pending = self._log_pending, []
+        if not batch:
+            self._log_busy = False
+            return
+
+        def write_all(session: Session) -> list[int]:
+            return [services.log_interaction(session, Channel.IVR, **row).id for row, _ in batch]
+
+        def written(ids: list[int]) -> None:
+            for (_, waiter), row_id in zip(batch, ids):
+                waiter.callback(row_id)
+
+        def one_by_one(failure: Any) -> defer.Deferred:
+            if len(batch) == 1:
+                batch[0][1].errback(failure)
+                return defer.succeed(None)
+            log.warning("interaction batch of %d not written (%s); writing them one by one", len(batch),
+                        failure.getErrorMessage())
+            chain: defer.Deferred = defer.succeed(None)
+            for row, waiter in batch:  # in order, one after the other
+
+                def single(_: Any, row: dict[str, Any] = row, waiter: defer.Deferred = waiter) -> defer.Deferred:
+                    d = self.run(lambda s: services.log_interaction(s, Channel.IVR, **row).id)
+                    return d.addCallbacks(waiter.callback, waiter.errback)
+
+                chain.addCallback(single)
+            return chain
+
+        d = self.run(write_all)
+        d.addCallbacks(written, one_by_one)
+        d.addErrback(lambda f: log.error("interaction batch: %s", f.getErrorMessage()))
+        d.addBoth(lambda _: self._write_log_batch())
 
     # -- menus ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import logging
 import os
 import subprocess
 import threading
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ivr.prompts.exceptions import TtsError, VoiceNotAvailable
+
+log = logging.getLogger(__name__)
 
 #: Words per minute: a little slower than espeak's default 175, clearer on a phone line.
 DEFAULT_RATE = 160
@@ -157,10 +160,36 @@ class EspeakCliSynthesizer:
         _wait_for_file(out, self.timeout)
 
 
+class FallbackSynthesizer:
+    """pyttsx3 first; when its driver fails to write a file, the espeak-ng child process instead.
+
+    In a busy multi-threaded engine the in-process driver occasionally reports
+    an utterance done without writing it; a caller must never hear silence
+    because of that. Both speak with the same espeak-ng voice data, so the
+    cache key stays that of the primary (the audio is the same voice and rate).
+    """
+
+    def __init__(self, primary: Synthesizer, secondary: Synthesizer) -> None:
+        self.primary, self.secondary = primary, secondary
+        self.name = primary.name
+        self.version = primary.version
+        self.fallbacks = 0
+
+    def synthesize(self, text: str, voice: str, rate: int, out: Path) -> None:
+        try:
+            self.primary.synthesize(text, voice, rate, out)
+        except VoiceNotAvailable:
+            raise
+        except TtsError as exc:
+            self.fallbacks += 1
+            log.warning("%s failed (%s); rendering with %s instead", self.primary.name, exc, self.secondary.name)
+            self.secondary.synthesize(text, voice, rate, out)
+
+
 def make_synthesizer(engine: str = "pyttsx3") -> Synthesizer:
-    """The synthesizer for an engine name: "pyttsx3" (default) or "espeak-ng"."""
+    """The synthesizer for an engine name: "pyttsx3" (default, falls back to the CLI) or "espeak-ng"."""
     if engine == "pyttsx3":
-        return Pyttsx3Synthesizer()
+        return FallbackSynthesizer(Pyttsx3Synthesizer(), EspeakCliSynthesizer())
     if engine in ("espeak-ng", "espeak"):
         return EspeakCliSynthesizer()
     raise ValueError(f"unknown TTS engine {engine!r}; use pyttsx3 or espeak-ng")

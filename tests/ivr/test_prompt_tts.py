@@ -191,3 +191,20 @@ async def test_renderer_fails_the_deferred_for_unknown_prompt(tmp_path):
     with pytest.raises(PromptNotFound):
         await renderer.render("no_such_prompt", "en")
     renderer.stop()
+
+
+def test_pyttsx3_failure_falls_back_to_the_espeak_cli_and_still_writes_audio(tmp_path):
+    from ivr.prompts.exceptions import TtsError
+    from ivr.prompts.tts import EspeakCliSynthesizer, FallbackSynthesizer
+
+    class _Flaky:
+        name, version = "pyttsx3", "test"
+
+        def synthesize(self, text, voice, rate, out):
+            raise TtsError("TTS engine reported done but x.wav was not written")
+
+    synth = FallbackSynthesizer(_Flaky(), EspeakCliSynthesizer())
+    out = tmp_path / "hello.wav"
+    synth.synthesize("hello caller", "gmw/en-us", 160, out)
+    assert out.stat().st_size > 1000
+    assert synth.fallbacks == 1
