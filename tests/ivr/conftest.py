@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
+from transcripts import prompts_heard
+
 PROMPT_SECONDS = 0.12
 
 
@@ -140,30 +142,6 @@ class Rig:
         d = defer.maybeDeferred(self.sim.stop)
         d.addBoth(lambda _: self.server.stop_listening())
         return d
-
-
-def prompts_heard(call: Any) -> list[str]:
-    """Prompt ids (file stems) the caller heard, in order; silence and tones left out."""
-    out = []
-    for entry in call.transcript:
-        if entry["event"] != "prompt":
-            continue
-        for part in entry["file"].replace("file_string://", "").split("!"):
-            if part.endswith(".wav") and "/prompts/" in part:
-                out.append(Path(part).stem)
-    return out
-
-
-def texts_heard(call: Any) -> list[str]:
-    """The words of every prompt the caller heard, in order (from the ``.txt`` beside each prompt WAV)."""
-    out = []
-    for entry in call.transcript:
-        if entry["event"] != "prompt":
-            continue
-        for part in entry["file"].replace("file_string://", "").split("!"):
-            if part.endswith(".wav") and "/prompts/" in part:
-                out.append(Path(part).with_suffix(".txt").read_text(encoding="utf-8"))
-    return out
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from crm_core.db import transaction
 from crm_core.models import Address, CallbackRequest, Complaint, Order, Voicemail
 from crm_core.services.orders import place_order
 
-from conftest import prompts_heard  # noqa: I001
+from transcripts import prompts_heard
 from test_runtime_menu import demo_menu, interactions
 
 ANI = "13800138000"

@@ -14,7 +14,7 @@ from crm_core.models import Interaction
 from ivr.menu import load_yaml
 from ivr.menu.model import WEEKDAYS
 
-from conftest import prompts_heard  # noqa: I001  (tests/ivr/conftest.py)
+from transcripts import prompts_heard
 
 DEMO = Path(__file__).resolve().parents[2] / "menus" / "demo.yaml"
 

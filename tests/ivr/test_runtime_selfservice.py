@@ -29,7 +29,7 @@ from crm_core.services.points import earn_points, redeem_points
 from ivr.menu import load_yaml
 from ivr.menu.model import BlacklistPolicy, Option, VoicemailNode
 
-from conftest import prompts_heard, texts_heard  # noqa: I001
+from transcripts import prompts_heard, texts_heard
 from test_runtime_menu import DEMO, demo_menu, interactions
 
 ANI = "13800138000"

@@ -29,7 +29,7 @@ from crm_core.models import Interaction
 from ivr.asr import AsrService
 from ivr.menu.model import HangupNode, MenuDefinition, MenuNode, Option, QueueNode
 
-from conftest import prompts_heard, texts_heard  # noqa: I001
+from transcripts import prompts_heard, texts_heard
 
 try:
     from asr_fixtures import asr_model_dir, say  # noqa: F401  (pytest fixtures)
