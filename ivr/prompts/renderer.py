@@ -26,6 +26,9 @@ from ivr.prompts.tts import make_synthesizer
 
 log = logging.getLogger(__name__)
 
+#: Remembered prompt paths before the memo starts over (a few MB at most).
+MEMO_LIMIT = 50_000
+
 
 class PromptBuilder:
     """Blocking and thread-safe: turns a prompt into audio, honouring uploaded recordings."""
@@ -99,8 +102,10 @@ class PromptRenderer:
         self._pool = ThreadPool(minthreads=0, maxthreads=max_workers, name="hotline-tts")
         self._pending: dict[tuple[str, str, str], list[defer.Deferred]] = {}
         self._started = False
-        #: How many renders actually went to a worker (dedupe makes this < requests).
+        #: How many renders actually went to a worker (dedupe and the memo make this < requests).
         self.jobs_started = 0
+        #: key -> (path, stamp of the uploaded recording when resolved): repeat requests skip the pool.
+        self._known: dict[tuple[str, str, str], tuple[Path, float | None]] = {}
 
     def start(self) -> None:
         """Start the worker pool and stop it when the reactor shuts down."""
@@ -132,6 +137,13 @@ class PromptRenderer:
             key = self.builder.dedupe_key(prompt_id, lang, text)
         except Exception:
             return defer.fail(Failure())
+        known = self._known.get(key)
+        if known is not None:
+            path, stamp = known
+            # Two stat calls, no thread hop: a cache hit must not queue behind renders (IVR key->prompt gap).
+            if stamp == self._override_stamp(prompt_id, lang) and path.exists():
+                return defer.succeed(path)
+            del self._known[key]
         waiter: defer.Deferred = defer.Deferred()
         if key in self._pending:
             self._pending[key].append(waiter)
@@ -143,7 +155,20 @@ class PromptRenderer:
         job.addBoth(self._fan_out, key)
         return waiter
 
+    def _override_stamp(self, prompt_id: str | None, lang: str) -> float | None:
+        """When the uploaded recording for this prompt changed (None: no recording), so an upload wins at once."""
+        overrides = self.builder.overrides
+        if not prompt_id or overrides is None:
+            return None
+        path = overrides.find(prompt_id, lang)
+        return path.stat().st_mtime if path is not None else None
+
     def _fan_out(self, result: RenderResult | Failure, key: tuple[str, str, str]) -> None:
+        if not isinstance(result, Failure):
+            if len(self._known) >= MEMO_LIMIT:
+                self._known.clear()
+            prompt_id, lang = key[0] or None, key[1]
+            self._known[key] = (result.path, self._override_stamp(prompt_id, lang))
         for waiter in self._pending.pop(key, []):
             if isinstance(result, Failure):
                 waiter.errback(result)

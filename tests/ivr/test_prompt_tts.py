@@ -208,3 +208,20 @@ def test_pyttsx3_failure_falls_back_to_the_espeak_cli_and_still_writes_audio(tmp
     synth.synthesize("hello caller", "gmw/en-us", 160, out)
     assert out.stat().st_size > 1000
     assert synth.fallbacks == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_repeat_render_is_answered_at_once_without_the_pool_until_a_recording_is_uploaded(tmp_path):
+    synth = CountingSynth(EspeakCliSynthesizer())
+    renderer = PromptRenderer(make_builder(tmp_path, synth), reactor)
+    try:
+        first = await renderer.render("goodbye", "zh")
+        again = renderer.render("goodbye", "zh")
+        assert again.called and again.result == first  # fired synchronously: no thread hop
+        assert renderer.jobs_started == 1
+        recording = tmp_path / "recordings" / "zh" / "goodbye.wav"
+        _write_wav(recording, 8000)
+        assert await renderer.render("goodbye", "zh") == recording  # the upload wins at once
+        assert renderer.jobs_started == 2
+    finally:
+        renderer.stop()
