@@ -7,7 +7,6 @@ with unique keys through the shared factories and never count whole tables.
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -19,7 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+from admin_csrf import CSRF_RE, csrf_from  # noqa: F401  (fixtures and tests use both)
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -109,13 +109,6 @@ def dbs(probe_engine: Any) -> Iterator[ProbeSession]:
     with ProbeSession(probe_engine, expire_on_commit=False) as session:
         yield session
         session.rollback()
-
-
-def csrf_from(html: str) -> str:
-    """The CSRF token in a page."""
-    match = CSRF_RE.search(html)
-    assert match, "no csrf_token in the page"
-    return match.group(1) or match.group(2)
 
 
 class AuthActions:

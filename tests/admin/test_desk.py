@@ -14,6 +14,7 @@ from twisted.internet import defer
 from twisted.internet.task import Clock
 
 import factories
+from admin_csrf import csrf_from
 from crm_core.enums import Channel
 from crm_core.models import (
     Agent,
@@ -84,7 +85,7 @@ def test_anonymous_visitor_gets_the_login_page(client, url):
 
 def test_anonymous_post_with_a_valid_token_still_goes_to_the_login_page(new_client_auth):
     anonymous = new_client_auth()
-    anonymous.token = __import__("conftest").csrf_from(anonymous.client.get("/login").text)
+    anonymous.token = csrf_from(anonymous.client.get("/login").text)
     response = anonymous.post(f"{DESK}/order", {"customer_id": "1", "code-0": "x", "quantity-0": "1"})
     assert response.status_code == 302 and "/login" in response.location
 
