@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from twisted.internet import defer
 from twisted.internet.threads import deferToThreadPool
@@ -29,7 +29,7 @@ from twisted.python.threadpool import ThreadPool
 from crm_core import services
 from crm_core.db import transaction
 from crm_core.enums import Channel, Direction, MemberLevel
-from crm_core.models import Address, BlacklistMark, Customer, CustomerTag, Order, Product
+from crm_core.models import Address, CustomerTag, Order, Product
 from crm_core.services.orders import OrderLine
 from crm_core.types import utcnow
 from ivr.menu import store

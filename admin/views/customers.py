@@ -26,7 +26,7 @@ from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureModelView
 from admin.views.formatting import fmt_datetime, table
 from crm_core.enums import Channel, Direction, MemberLevel, NotifyChannel, PhoneKind
-from crm_core.models import Address, BlacklistMark, Customer, CustomerPhone, Interaction, Order, PointsEntry
+from crm_core.models import Address, Customer, CustomerPhone, Interaction, Order, PointsEntry
 from crm_core.phones import try_e164
 from crm_core.services.customers import mark_blacklist
 from crm_core.services.points import adjust_points

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from twisted.internet import defer
 
 from acd.callbacks import CallbackPolicy, CustomerFailed, MemoryCallbackStore

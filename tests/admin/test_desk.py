@@ -5,7 +5,6 @@ desk orders = phone orders, knowledge hits, ask-a-supervisor, wrap-up codes, and
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest

@@ -7,7 +7,6 @@ import io
 import re
 import uuid
 import wave
-from pathlib import Path
 
 import pytest
 import yaml

@@ -10,7 +10,6 @@ import json
 
 import pytest
 import pytest_twisted
-from sqlalchemy.orm import Session
 from twisted.internet import reactor, threads
 from twisted.internet.task import Clock
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
@@ -11,7 +10,7 @@ from freeswitch.call import HungUpDuringExecute
 from freeswitch.call_apps import BridgeOutcome, file_list
 from freeswitch.esl.errors import CallHungUp, CommandError, CommandTimeout
 from outbound_fixtures import ReplaySwitch, connect, make_server
-from test_callserver import UUID, LINGER_NOTICE, event, ok, set_up
+from test_callserver import LINGER_NOTICE, event, ok, set_up
 
 
 def live_call(clock: Clock | None = None):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 from sqlalchemy import select
-from twisted.internet import defer, reactor, task
+from twisted.internet import reactor, task
 
 from crm_core.db import transaction
 from crm_core.models import Agent, AgentSkill, AgentStateChange, CallbackRequest, CallDetailRecord, Queue, \
