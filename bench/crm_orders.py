@@ -1,20 +1,31 @@
 """Benchmark the CRM hot path: phone orders placed per second, and order-status look-up latency at scale.
 
-    .venv/bin/python bench/crm_orders.py [--pg-url URL] [--orders 2000] [--threads 4]
+    .venv/bin/python bench/crm_orders.py [--pg-url URL] [--orders 2000] [--threads 8,16]
                                          [--lookup-rows 1000000] [--sqlite-lookup-rows N] [--backends sqlite,postgresql]
-                                         [--profile N]
+                                         [--profile N] [--no-ceiling] [--async-commit-info]
 
 Each backend gets a throw-away database (a temp file; a new PostgreSQL
 database created beside ``--pg-url`` / ``$HOTLINE_TEST_PG_URL`` and dropped at
 the end), migrated with the real migrations. Orders go through
 ``crm_core.services.place_order`` in one transaction each; look-ups through
 ``order_by_number`` in a fresh session each, as the IVR does. Orders are
-timed twice: one thread (the per-call latency bound) and ``--threads``
-threads (PostgreSQL only; SQLite has one writer). Each row carries the
-1-minute load average before and after its timing, so a figure taken while
-other processes loaded this machine can be told apart. ``--profile N``
-prints a cProfile of N single-thread orders. The figures are printed, never
-asserted.
+timed with one thread (the per-call latency bound) and with each of
+``--threads`` (PostgreSQL only; SQLite has one writer); on PostgreSQL each
+order is one statement plus its COMMIT, so many connections let the server
+flush several commits with one WAL write (group commit).
+
+To judge a PostgreSQL figure, the bench first measures what the box can do at
+all: the "commit ceiling", transactions per second of a one-row INSERT +
+COMMIT loop (raw psycopg, same thread counts). Single-thread orders can never
+beat the single-connection ceiling (one WAL flush each). With
+``--async-commit-info`` it also times orders with ``synchronous_commit=off``
+on the bench's own sessions: an INFORMATIONAL line only, never how Hotline
+runs (a crash could lose the last commits; the database is the record).
+
+Each row carries the 1-minute load average before and after its timing, so
+a figure taken while other processes loaded this machine can be told apart.
+``--profile N`` prints a cProfile of N single-thread orders. The figures are
+printed, never asserted.
 """
 
 from __future__ import annotations
@@ -115,6 +126,52 @@ def bench_orders(
     return per_thread * threads / elapsed, failures[0]
 
 
+SERVER_SETTINGS: dict[str, str] = {}
+
+
+def _server_settings(url: str) -> dict[str, str]:
+    """The settings that decide what a COMMIT costs, as the server runs them."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {n: connection.exec_driver_sql(f"SHOW {n}").scalar()
+                    for n in ("synchronous_commit", "fsync", "wal_sync_method", "commit_delay")}
+    finally:
+        engine.dispose()
+
+
+def commit_ceiling(url: str, threads: int, seconds: float) -> float:
+    """Transactions/s of a one-row INSERT + COMMIT loop from ``threads`` raw psycopg connections: the box's ceiling."""
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (id bigserial PRIMARY KEY, v integer,"
+                     " at timestamptz DEFAULT now())")
+    counts = [0] * threads
+    gate = threading.Barrier(threads + 1)
+    stop = threading.Event()
+
+    def worker(index: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            gate.wait()
+            while not stop.is_set():
+                conn.execute("INSERT INTO bench_commit_probe (v) VALUES (%s)", [index])
+                conn.commit()
+                counts[index] += 1
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    gate.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in pool:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - began)
+
+
 def _bulk_numbers(count: int) -> list[str]:
     # i * k mod 9e8 with k coprime to 9e8 is a permutation: unique nine-digit bodies, no collisions.
     bodies = (str(100_000_000 + (i * 611_953) % 900_000_000) for i in range(count))
@@ -194,20 +251,36 @@ def profile_orders(factory, codes: list[str], customers: list[int], count: int, 
     return out.getvalue()
 
 
+def _thread_counts(name: str, args: argparse.Namespace) -> list[int]:
+    if name != "postgresql":
+        return [1]
+    return [1] + sorted({t for t in args.threads if t > 1})
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace, lookup_rows: int) -> list[dict[str, str]]:
     migrate.upgrade(url)
-    engine = make_engine(url, pool_size=args.threads + 2)
+    thread_counts = _thread_counts(name, args)
+    engine = make_engine(url, pool_size=max(thread_counts) + 2)
     factory = session_factory(engine)
     try:
+        results = []
+        if name == "postgresql":
+            SERVER_SETTINGS.update(_server_settings(url))
+        if name == "postgresql" and args.ceiling:
+            for threads in thread_counts:
+                load_before = _load1()
+                tps = commit_ceiling(url, threads, args.ceiling_seconds)
+                results.append({"backend": "commit ceiling", "threads": str(threads), "orders/s": f"{tps:,.0f}",
+                                "load 1m": f"{load_before:.2f}>{_load1():.2f}"})
         codes, customers = _seed(factory)
         bench_orders(factory, codes, customers, min(200, args.orders), 1, args.multi_line_share)  # warm-up
-        results = []
-        thread_counts = [1] + ([args.threads] if name == "postgresql" and args.threads > 1 else [])
         for threads in thread_counts:
             load_before = _load1()
             rate, failures = bench_orders(factory, codes, customers, args.orders, threads, args.multi_line_share)
             results.append({"backend": name, "threads": str(threads), "orders/s": f"{rate:,.0f}",
                             "failed": str(failures), "load 1m": f"{load_before:.2f}>{_load1():.2f}"})
+        if name == "postgresql" and args.async_commit_info:
+            results.extend(_async_commit_info(url, codes, customers, thread_counts, args))
         if args.profile:
             print(f"--- {name}: cProfile of {args.profile} single-thread orders ---", file=sys.stderr)
             print(profile_orders(factory, codes, customers, args.profile), file=sys.stderr)
@@ -224,6 +297,33 @@ def run_backend(name: str, url: str, args: argparse.Namespace, lookup_rows: int)
         engine.dispose()
 
 
+def _async_commit_info(url: str, codes: list[str], customers: list[int], thread_counts: list[int],
+                       args: argparse.Namespace) -> list[dict[str, str]]:
+    """INFORMATION ONLY: the same orders with synchronous_commit=off on the bench's own sessions (not durable)."""
+    from sqlalchemy import event
+
+    engine = make_engine(url, pool_size=max(thread_counts) + 2)
+
+    @event.listens_for(engine, "connect")
+    def _async_commit(dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+        dbapi_connection.commit()
+
+    factory = session_factory(engine)
+    rows = []
+    try:
+        bench_orders(factory, codes, customers, min(200, args.orders), 1, args.multi_line_share)  # warm-up
+        for threads in (thread_counts[0], thread_counts[-1]):
+            load_before = _load1()
+            rate, failures = bench_orders(factory, codes, customers, args.orders, threads, args.multi_line_share)
+            rows.append({"backend": "INFO async commit", "threads": str(threads), "orders/s": f"{rate:,.0f}",
+                         "failed": str(failures), "load 1m": f"{load_before:.2f}>{_load1():.2f}"})
+    finally:
+        engine.dispose()
+    return rows
+
+
 def _print_table(rows: list[dict[str, str]]) -> None:
     headers = ["backend", "threads", "orders/s", "failed", "load 1m", "placed", "rows", "load s", "p50 ms", "p99 ms",
                "max ms"]
@@ -233,6 +333,15 @@ def _print_table(rows: list[dict[str, str]]) -> None:
     for row in rows:
         print("  ".join(row.get(h, "-").rjust(w) for h, w in zip(headers, widths, strict=True)))
     print("\ngoals: >= 500 orders/s on PostgreSQL; p99 look-up < 5 ms")
+    if any(r["backend"] == "commit ceiling" for r in rows):
+        print("commit ceiling: one-row INSERT + COMMIT transactions/s from raw psycopg connections (durable:"
+              " synchronous_commit as configured) - what this box can commit at all; an order (one statement +"
+              " COMMIT on PostgreSQL) cannot beat it at the same thread count")
+    if any(r["backend"] == "INFO async commit" for r in rows):
+        print("INFO async commit: orders with synchronous_commit=off on the bench's sessions only - NOT how Hotline"
+              " runs (a crash may lose the last commits), shown only to separate WAL-flush cost from the rest")
+    if SERVER_SETTINGS:
+        print("postgresql server: " + ", ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items()))
     print("load 1m: the 1-minute load average before>after that timing; above the cpu count, other processes"
           " were competing for the cpus (the database server runs on this machine too)")
     print(f"cpus: {os.cpu_count()}, load average at start: {' '.join(f'{x:.2f}' for x in START_LOAD)},"
@@ -245,7 +354,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL server URL (a role with CREATEDB); default $HOTLINE_TEST_PG_URL")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--orders", type=int, default=2000, help="orders to place per backend")
-    parser.add_argument("--threads", type=int, default=4, help="ordering threads on PostgreSQL")
+    parser.add_argument("--threads", type=lambda v: [int(t) for t in v.split(",")], default=[8, 16],
+                        help="comma-separated thread counts for PostgreSQL orders (one thread is always timed too)")
+    parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                        help="skip measuring the commit ceiling (one-row INSERT + COMMIT tps) on PostgreSQL")
+    parser.add_argument("--ceiling-seconds", type=float, default=3.0, help="seconds per commit-ceiling timing")
+    parser.add_argument("--async-commit-info", action="store_true",
+                        help="also time orders with synchronous_commit=off (informational, clearly labelled)")
     parser.add_argument("--multi-line-share", type=float, default=0.2,
                         help="share of orders with two products (the rest: one product, 1-3 units, as IVR orders)")
     parser.add_argument("--lookup-rows", type=int, default=1_000_000, help="orders in the table for look-ups")

@@ -1,10 +1,13 @@
 """Phone and desk orders: placing one atomically, looking one up, and moving it along its life cycle.
 
-``place_order`` first checks everything that can refuse an order (customer,
-blacklist, products, prices) in one read, then reserves stock with guarded
-UPDATEs, then writes the order, its lines, reservations, first status row and
-earned points (``order_writes``: one statement on PostgreSQL). A refused order
-leaves nothing behind even inside a longer transaction: a single product's
+On PostgreSQL ``place_order`` is ONE statement (``order_writes.PLACE_ORDER_PG``):
+customer and blacklist check, products and prices, guarded stock reservation
+and every write; it writes all of the order or nothing, and its rows say which
+typed error to raise. Elsewhere (SQLite) it first checks everything that can
+refuse an order (customer, blacklist, products, prices) in one read, then
+reserves stock with guarded UPDATEs, then writes the order, its lines,
+reservations, first status row and earned points. A refused order leaves
+nothing behind even inside a longer transaction: on SQLite a single product's
 reservation either happens or not, several products run in a SAVEPOINT.
 Order numbers (``order_numbers``) are random; a collision writes nothing and
 is retried with a new number (nothing external has happened yet). An import
@@ -41,10 +44,10 @@ from crm_core.exceptions import (
     UnknownOrder,
     UnknownProduct,
 )
-from crm_core.models import Customer, CustomerPhone, Order, OrderStatusChange
+from crm_core.models import Customer, CustomerPhone, Order, OrderStatusChange, Stock
 from crm_core.models.catalogue import compute_discount
 from crm_core.phones import DEFAULT_REGION, to_e164
-from crm_core.services import inventory, order_sql
+from crm_core.services import inventory, order_sql, order_writes
 from crm_core.services.fulfilment import apply_stock_effects
 from crm_core.services.order_numbers import is_valid_order_number, luhn_digit, new_order_number
 from crm_core.services.order_writes import write_order
@@ -157,6 +160,14 @@ def place_order(
     connection = session.connection()
     if order_number is not None:
         order_number = _checked_order_number(connection, order_number)
+    values = dict(customer_id=customer_id, status=OrderStatus.ORDERED.value, channel=str(channel),
+                  delivery_method=str(delivery_method), payment_method=str(payment_method), address_id=address_id,
+                  ship_to_name=ship_to_name, ship_to_phone=ship_to_phone, ship_to_address=ship_to_address,
+                  media_source=media_source, want_invoice=want_invoice, invoice_title=invoice_title, urgent=urgent,
+                  special_requests=special_requests, call_uuid=call_uuid, created_by=created_by)
+    if connection.dialect.name == "postgresql":
+        return _place_order_one_statement(session, connection, wanted, values, at or utcnow(), points_per_yuan,
+                                          allow_blacklisted, order_number)
     lines_by_product = _price_lines(connection, customer_id, wanted, at or utcnow(), allow_blacklisted)
     # Checks above wrote nothing. One product's reservation is one guarded UPDATE that either happens or
     # not; several products need a savepoint so a shortage on a later line undoes the earlier ones.
@@ -184,13 +195,8 @@ def place_order(
             order = _insert_order(
                 session,
                 connection,
-                dict(customer_id=customer_id, status=OrderStatus.ORDERED.value, channel=str(channel),
-                     delivery_method=str(delivery_method), payment_method=str(payment_method), address_id=address_id,
-                     ship_to_name=ship_to_name, ship_to_phone=ship_to_phone, ship_to_address=ship_to_address,
-                     media_source=media_source, want_invoice=want_invoice, invoice_title=invoice_title, urgent=urgent,
-                     special_requests=special_requests, subtotal=subtotal.quantize(CENT),
-                     discount=discount_total.quantize(CENT), total=total.quantize(CENT), points_earned=points,
-                     call_uuid=call_uuid, created_by=created_by),
+                dict(values, subtotal=subtotal.quantize(CENT), discount=discount_total.quantize(CENT),
+                     total=total.quantize(CENT), points_earned=points),
                 items,
                 order_number,
             )
@@ -198,6 +204,67 @@ def place_order(
             if len(items) == 1:  # no savepoint to roll back to: give the units back ourselves
                 inventory.release(session, items[0]["stock_id"], items[0]["quantity"])
             raise
+    return order
+
+
+def _place_order_one_statement(
+    session: Session,
+    connection: Connection,
+    wanted: dict[str, int],
+    values: dict[str, Any],
+    at: dt.datetime,
+    points_per_yuan: int,
+    allow_blacklisted: bool,
+    number: str | None,
+) -> Order:
+    """PostgreSQL: checks, pricing, reservation and every write in one statement (``order_writes.PLACE_ORDER_PG``).
+
+    The statement writes all of the order or none of it; its rows say why not, raised here as the same typed
+    errors, in the same order, as the step-by-step path: customer, then each code, then stock (product-id order).
+    A taken random number (nothing written) is retried with a new one.
+    """
+    params: dict[str, Any] = {c: values[c] for c in order_writes.ORDER_PARAM_TYPES if c != "number"}
+    params.update(codes=list(wanted), quantities=list(wanted.values()), at=at, points_per_yuan=points_per_yuan,
+                  allow_blacklisted=allow_blacklisted)
+    explicit = number
+    for _ in range(1 if explicit else ORDER_NUMBER_ATTEMPTS):
+        number = explicit or new_order_number()
+        rows = order_writes.place_order_pg(connection, dict(params, number=number, points_reason=f"order {number}"))
+        head = rows[0]
+        if head.order_id is not None:
+            return _placed(session, values, number, head, (r.stock_id for r in rows))
+        _check_customer(head.customer_blacklisted, values["customer_id"], allow_blacklisted)
+        for row in rows:
+            if row.product_id is None:
+                raise UnknownProduct(f"no product with code or SKU {row.code!r}", code=row.code)
+            if row.status != ProductStatus.ACTIVE:
+                raise ProductUnavailable(f"{row.name} is {row.status}", code=row.code, status=row.status)
+        for row in sorted(rows, key=lambda r: r.product_id):
+            if row.stock_id is None:
+                raise InsufficientStock(
+                    f"not enough {row.name} in stock for {row.line_quantity}",
+                    code=row.phone_code, requested=row.line_quantity, available=int(row.available),
+                )
+        # Every check held and nothing was written: the order number is taken.
+    if explicit:
+        raise OrderNumberTaken(f"order number {explicit} is already used", number=explicit)
+    raise OrderNumberExhausted(f"no free order number after {ORDER_NUMBER_ATTEMPTS} tries")
+
+
+def _placed(session: Session, values: dict[str, Any], number: str, head: Any, stock_ids: Iterable[int]) -> Order:
+    """The written order as a persistent ORM object (not read again); loaded copies of what changed expired."""
+    order = Order(id=head.order_id, number=number, created_at=head.created_at.astimezone(dt.timezone.utc),
+                  updated_at=head.updated_at.astimezone(dt.timezone.utc), subtotal=head.subtotal,
+                  discount=head.discount, total=head.total, points_earned=head.points_earned, **values)
+    make_transient_to_detached(order)
+    session.add(order)
+    loaded = session.identity_map.get(identity_key(Customer, values["customer_id"]))
+    if loaded is not None:
+        session.expire(loaded, ["points_balance", "points_entries", "orders"])
+    for stock_id in set(stock_ids) - {None}:
+        stock = session.identity_map.get(identity_key(Stock, stock_id))
+        if stock is not None:
+            session.expire(stock)
     return order
 
 
