@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/admin_pages.py [--pg-url URL] [--orders 1000000] [--cdrs N] [--interactions N]
                                           [--backends postgresql,sqlite] [--repeat 9]
+                                          [--pg-db NAME] [--sqlite-path FILE] [--explain] [--pages a,b]
 
 Each backend gets a throw-away database (a temp file; a PostgreSQL database
 created beside ``--pg-url`` / ``$HOTLINE_TEST_PG_URL`` and dropped at the
@@ -15,6 +16,13 @@ admin) serves each page ``--repeat`` times after one warm-up, and the server
 time p50 / p95 / max are printed: orders list (default sort, first page),
 order search by phone, by order number, and the reports page for the last
 30 days. The goal is < 300 ms each; figures are printed, never asserted.
+
+``--pg-db NAME`` / ``--sqlite-path FILE`` keep the database between runs
+(created and loaded when empty, migrated to head every run, never dropped),
+so a query change can be re-timed without the load. ``--explain`` prints the
+plan of every SQL statement each page runs (``EXPLAIN (ANALYZE, BUFFERS)`` on
+PostgreSQL, ``EXPLAIN QUERY PLAN`` on SQLite). ``--pages`` picks pages by
+key: list, phone, number, reports.
 """
 
 from __future__ import annotations
@@ -191,14 +199,58 @@ def measure(client, url: str, repeat: int) -> tuple[float, float, float, int]:
     return statistics.median(timings), p95, timings[-1], len(first.get_data())
 
 
+def _loaded(engine) -> int:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM (SELECT 1 FROM orders LIMIT 1) o")).scalar())
+
+
+def _analyze(engine) -> None:
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            raw.driver_connection.autocommit = True
+            raw.cursor().execute("VACUUM (ANALYZE)")
+        else:
+            raw.cursor().execute("ANALYZE")
+            raw.commit()
+    finally:
+        raw.close()
+
+
+def explain(engine, label: str, statements: list[tuple[str, object]]) -> None:
+    """Print the plan of each statement a page ran (EXPLAIN ANALYZE BUFFERS on PostgreSQL)."""
+    dialect = engine.dialect.name
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+    raw = engine.raw_connection()
+    try:
+        for i, (statement, parameters) in enumerate(statements, 1):
+            cursor = raw.cursor()
+            cursor.execute(prefix + statement, parameters)
+            plan = cursor.fetchall()
+            first = " ".join(statement.split())
+            print(f"--- {label} [{i}/{len(statements)}]: {first[:400]}")
+            for row in plan:
+                print("    " + (row[0] if dialect == "postgresql" else " " * (2 * 0) + str(row[-1])))
+        raw.rollback()
+    finally:
+        raw.close()
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str, str]]:
     migrate.upgrade(url)
     engine = make_engine(url)
     try:
-        _codes, customers = _seed(session_factory(engine))
-        timings = load(engine, customers, args)
-        print(f"{name}: loaded {args.orders:,} orders, {args.cdrs:,} CDRs, {args.interactions:,} interactions "
-              f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items())})", flush=True)
+        if _loaded(engine):
+            print(f"{name}: reusing the loaded database", flush=True)
+            if args.analyze:
+                _analyze(engine)
+        else:
+            _codes, customers = _seed(session_factory(engine))
+            timings = load(engine, customers, args)
+            print(f"{name}: loaded {args.orders:,} orders, {args.cdrs:,} CDRs, {args.interactions:,} interactions "
+                  f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items())})", flush=True)
     finally:
         engine.dispose()
 
@@ -217,13 +269,34 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str,
     start = (today - dt.timedelta(days=29)).isoformat()
     number = _bulk_numbers(args.orders)[args.orders // 2]
     pages = [
-        ("orders list (default sort, page 1)", "/admin/orders/"),
-        ("orders: search by phone", "/admin/orders/?search=13900000042"),
-        ("orders: search by order number", f"/admin/orders/?search={number}"),
-        ("reports page (30 days)", f"/admin/reports/?start={start}&end={today.isoformat()}"),
+        ("list", "orders list (default sort, page 1)", "/admin/orders/"),
+        ("phone", "orders: search by phone", "/admin/orders/?search=13900000042"),
+        ("number", "orders: search by order number", f"/admin/orders/?search={number}"),
+        ("reports", "reports page (30 days)", f"/admin/reports/?start={start}&end={today.isoformat()}"),
     ]
+    wanted = {p.strip() for p in args.pages.split(",") if p.strip()} if args.pages else None
     rows = []
-    for label, page in pages:
+    for key, label, page in pages:
+        if wanted is not None and key not in wanted:
+            continue
+        if args.explain:
+            from sqlalchemy import event
+
+            statements: list[tuple[str, object]] = []
+
+            def record(_conn, _cursor, statement, parameters, _context, _many, statements=statements):
+                statements.append((statement, parameters))
+
+            with app.app_context():
+                engine = db.engine
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                assert client.get(page).status_code == 200
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+            skip = ("admin_users", "SAVEPOINT", "RELEASE", "ROLLBACK", "admin_roles")
+            explain(engine, label, [(s, p) for s, p in statements
+                                    if s.lstrip().upper().startswith("SELECT") and not any(k in s for k in skip)])
         p50, p95, worst, size = measure(client, page, args.repeat)
         rows.append({"backend": name, "page": label, "p50 ms": f"{p50:,.0f}", "p95 ms": f"{p95:,.0f}",
                      "max ms": f"{worst:,.0f}", "goal": "ok" if p95 < 300 else "SLOW", "kB": f"{size / 1024:,.0f}"})
@@ -231,6 +304,20 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str,
     with app.app_context():
         db.engine.dispose()
     return rows
+
+
+def _ensure_pg_database(base: str, name: str) -> str:
+    """The URL of database ``name`` beside ``base``, created when missing (kept: never dropped here)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
 def _print_table(rows: list[dict[str, str]]) -> None:
@@ -251,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interactions", type=int, default=None, help="default: half the orders")
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--pg-db", default=None, help="keep and reuse this PostgreSQL database (never dropped)")
+    parser.add_argument("--sqlite-path", default=None, help="keep and reuse this SQLite file")
+    parser.add_argument("--analyze", action="store_true", help="VACUUM ANALYZE a reused database first")
+    parser.add_argument("--explain", action="store_true", help="print the plan of every query of each page")
+    parser.add_argument("--pages", default=None, help="only these pages: list,phone,number,reports")
     args = parser.parse_args(argv)
     args.cdrs = args.orders if args.cdrs is None else args.cdrs
     args.interactions = args.orders // 2 if args.interactions is None else args.interactions
@@ -260,12 +352,18 @@ def main(argv: list[str] | None = None) -> int:
             if not args.pg_url:
                 print("postgresql: skipped (no --pg-url / HOTLINE_TEST_PG_URL)")
                 continue
+            if args.pg_db:
+                rows += run_backend(backend, _ensure_pg_database(args.pg_url, args.pg_db), args)
+                continue
             url, name = _create_pg_database(args.pg_url)
             try:
                 rows += run_backend(backend, url, args)
             finally:
                 _drop_pg_database(args.pg_url, name)
         elif backend == "sqlite":
+            if args.sqlite_path:
+                rows += run_backend(backend, f"sqlite:///{Path(args.sqlite_path).resolve()}", args)
+                continue
             with tempfile.TemporaryDirectory() as tmp:
                 rows += run_backend(backend, f"sqlite:///{tmp}/bench.db", args)
         else:

@@ -7,18 +7,26 @@ answer or the abandon. Service level = answered within the queue's target /
 (answered + abandoned); ASA = mean wait of answered calls; abandonment rate =
 abandoned / (answered + abandoned); AHT = mean talk + after-call work of
 answered calls that ended; ACW = mean wrap-up after the call.
+
+All three reports come from one pass over the period's inbound CDRs
+(:func:`service_facts`): counts and millisecond sums (``FILTER`` aggregates,
+integer milliseconds, so sums are exact and add up across groups) grouped by
+local hour number, queue and whether the call was queued: at most
+``24 × days × (queues + 1) × 2`` small rows, which Python folds into hours,
+days, queues and the all-queues total. The reports page computes it once for
+the three reports (:func:`admin.reports.shared_results`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from admin.reports import Table
+from admin.reports import Table, shared
 from admin.reports.period import Period
-from admin.reports.sql import dialect_of, local_day, local_hour, ratio, rounded, seconds_between
+from admin.reports.sql import dialect_of, hour_number_day, local_hour_number, ms_between, ratio, rounded
 from crm_core.enums import Direction
 from crm_core.models import CallDetailRecord as Cdr, Queue
 
@@ -30,43 +38,78 @@ def _inbound(period: Period) -> list[Any]:
     return [Cdr.direction == Direction.INBOUND.value, Cdr.entered_at >= period.start, Cdr.entered_at < period.end]
 
 
-def _sums(dialect: str) -> list[Any]:
-    """SUM/COUNT columns every service figure is computed from (ratios are taken from these totals)."""
-    waited_from = func.coalesce(Cdr.queued_at, Cdr.entered_at)
-    wait = seconds_between(dialect, waited_from, Cdr.answered_at)
-    abandon_wait = seconds_between(dialect, waited_from, Cdr.ended_at)
-    talk = seconds_between(dialect, Cdr.answered_at, Cdr.ended_at)
-    acw = seconds_between(dialect, Cdr.ended_at, Cdr.wrapup_ended_at)
-    target = func.coalesce(Queue.sl_target_seconds, DEFAULT_SL_SECONDS)
-    answered = Cdr.answered_at.is_not(None)
-    abandoned = Cdr.disposition == ABANDONED
-    handled = and_(answered, Cdr.ended_at.is_not(None))
-    return [
-        func.count().label("offered"),
-        func.sum(case((answered, 1), else_=0)).label("answered"),
-        func.sum(case((and_(answered, wait <= target), 1), else_=0)).label("in_sl"),
-        func.sum(case((abandoned, 1), else_=0)).label("abandoned"),
-        func.sum(case((answered, wait), else_=None)).label("wait_sum"),
-        func.sum(case((abandoned, abandon_wait), else_=None)).label("abandon_wait_sum"),
-        func.sum(case((handled, 1), else_=0)).label("handled"),
-        func.sum(case((handled, talk + func.coalesce(acw, 0)), else_=None)).label("handle_sum"),
-        func.sum(case((and_(handled, Cdr.wrapup_ended_at.is_not(None)), 1), else_=0)).label("acw_count"),
-        func.sum(case((handled, acw), else_=None)).label("acw_sum"),
-    ]
+#: The additive figures every service figure is computed from (ratios are taken from these totals).
+SUMS = ("offered", "answered", "in_sl", "abandoned", "wait_ms", "abandon_wait_ms", "handled", "handle_ms",
+        "acw_count", "acw_ms")
 
 
-def _figures(row: Any) -> dict[str, Any]:
-    closed = (row.answered or 0) + (row.abandoned or 0)
-    sl = ratio(row.in_sl, closed)
-    abandon = ratio(row.abandoned, closed)
+Fact = tuple[int, "int | None", bool, tuple[int, ...]]
+
+
+def service_facts(session: Session, period: Period) -> list[Fact]:
+    """(local hour number, queue id, queued?, (SUMS in order)) for the period's inbound calls: one scan of the CDRs.
+
+    The inner query turns each call into its bucket and its four durations in whole milliseconds
+    (each computed once); ``OFFSET 0`` keeps it a separate step, so PostgreSQL neither copies those
+    expressions into every aggregate nor takes the hour bucket (an expression over a unique timestamp)
+    for a unique key and sorts 80,000 rows to group them: it hashes a few thousand groups instead.
+    """
+
+    def compute() -> list[Fact]:
+        dialect = dialect_of(session)
+        waited_from = func.coalesce(Cdr.queued_at, Cdr.entered_at)
+        calls = (select(
+            local_hour_number(dialect, Cdr.entered_at, period.utc_offset_minutes).label("hour"),
+            Cdr.queue_id.label("queue_id"), Cdr.queued_at.is_not(None).label("queued"),
+            Cdr.answered_at.is_not(None).label("answered"), (Cdr.disposition == ABANDONED).label("abandoned"),
+            and_(Cdr.answered_at.is_not(None), Cdr.ended_at.is_not(None)).label("handled"),
+            Cdr.wrapup_ended_at.is_not(None).label("wrapped"),
+            ms_between(dialect, waited_from, Cdr.answered_at).label("wait"),
+            ms_between(dialect, waited_from, Cdr.ended_at).label("abandon_wait"),
+            ms_between(dialect, Cdr.answered_at, Cdr.ended_at).label("talk"),
+            ms_between(dialect, Cdr.ended_at, Cdr.wrapup_ended_at).label("acw"),
+            (func.coalesce(Queue.sl_target_seconds, literal_column(str(DEFAULT_SL_SECONDS))) * literal_column("1000"))
+            .label("target_ms"))
+            .select_from(Cdr).outerjoin(Queue, Queue.id == Cdr.queue_id).where(*_inbound(period))
+            .offset(0).subquery("calls"))
+        c = calls.c
+        answered, abandoned, handled = c.answered.is_(True), c.abandoned.is_(True), c.handled.is_(True)
+        rows = session.execute(
+            select(c.hour, c.queue_id, c.queued,
+                   func.count().label("offered"),
+                   func.count().filter(answered).label("answered"),
+                   func.count().filter(and_(answered, c.wait <= c.target_ms)).label("in_sl"),
+                   func.count().filter(abandoned).label("abandoned"),
+                   func.sum(c.wait).filter(answered).label("wait_ms"),
+                   func.sum(c.abandon_wait).filter(abandoned).label("abandon_wait_ms"),
+                   func.count().filter(handled).label("handled"),
+                   func.sum(c.talk + func.coalesce(c.acw, 0)).filter(handled).label("handle_ms"),
+                   func.count().filter(and_(handled, c.wrapped.is_(True))).label("acw_count"),
+                   func.sum(c.acw).filter(handled).label("acw_ms"))
+            .group_by(c.hour, c.queue_id, c.queued)).all()
+        return [(int(hour), queue_id, bool(queued), tuple(int(v or 0) for v in sums))
+                for hour, queue_id, queued, *sums in rows]
+
+    return shared(session, ("service_facts", period), compute)
+
+
+def _total(sums: list[tuple[int, ...]]) -> dict[str, int]:
+    """The SUMS of several groups added up (exact: counts and whole milliseconds)."""
+    return dict(zip(SUMS, (sum(column) for column in zip(*sums)))) if sums else dict.fromkeys(SUMS, 0)
+
+
+def _figures(sums: dict[str, int]) -> dict[str, Any]:
+    closed = sums["answered"] + sums["abandoned"]
+    sl = ratio(sums["in_sl"], closed)
+    abandon = ratio(sums["abandoned"], closed)
     return {
-        "offered": row.offered or 0, "answered": row.answered or 0, "abandoned": row.abandoned or 0,
+        "offered": sums["offered"], "answered": sums["answered"], "abandoned": sums["abandoned"],
         "service_level": rounded(sl * 100 if sl is not None else None),
         "abandon_rate": rounded(abandon * 100 if abandon is not None else None),
-        "avg_abandon_wait": rounded(ratio(row.abandon_wait_sum, row.abandoned)),
-        "asa": rounded(ratio(row.wait_sum, row.answered)),
-        "aht": rounded(ratio(row.handle_sum, row.handled)),
-        "acw": rounded(ratio(row.acw_sum, row.acw_count)),
+        "avg_abandon_wait": rounded(ratio(sums["abandon_wait_ms"] / 1000, sums["abandoned"])),
+        "asa": rounded(ratio(sums["wait_ms"] / 1000, sums["answered"])),
+        "aht": rounded(ratio(sums["handle_ms"] / 1000, sums["handled"])),
+        "acw": rounded(ratio(sums["acw_ms"] / 1000, sums["acw_count"])),
     }
 
 
@@ -76,51 +119,55 @@ SUMMARY_COLUMNS = ["queue", "sl_target_seconds", "offered", "answered", "abandon
 
 def queue_summary(session: Session, period: Period) -> Table:
     """Per queue (and all queues): offered, answered, abandoned, SL %, abandon %, time to abandon, ASA, AHT, ACW."""
-    dialect = dialect_of(session)
-    sums = _sums(dialect)
-    base = select(*sums).select_from(Cdr).outerjoin(Queue, Queue.id == Cdr.queue_id).where(
-        *_inbound(period), Cdr.queued_at.is_not(None))
-    per_queue = session.execute(
-        base.add_columns(func.coalesce(Queue.name, literal("-")).label("queue"),
-                         func.max(Queue.sl_target_seconds).label("target"))
-        .group_by(Queue.name).order_by(Queue.name)).all()
+    queued = [(queue_id, sums) for _, queue_id, was_queued, sums in service_facts(session, period) if was_queued]
+    by_id: dict[int | None, list[tuple[int, ...]]] = {}
+    for queue_id, sums in queued:
+        by_id.setdefault(queue_id, []).append(sums)
+    # names, targets and order from the database (its collation, as ORDER BY name gave)
+    ids = [i for i in by_id if i is not None]
+    queues = session.execute(select(Queue.id, Queue.name, Queue.sl_target_seconds).where(Queue.id.in_(ids))
+                             .order_by(Queue.name)).all() if ids else []
+    groups: dict[str | None, tuple[list[int], list[tuple[int, ...]]]] = {}
+    for queue_id, name, target in queues:
+        targets, sums = groups.setdefault(name, ([], []))
+        targets.extend([target] if target is not None else [])
+        sums.extend(by_id.pop(queue_id))
+    if by_id:  # calls of no queue (or of one since deleted): the "-" row, where ORDER BY name puts NULL
+        unnamed: tuple[list[int], list[tuple[int, ...]]] = ([], [s for sums in by_id.values() for s in sums])
+        groups = {**groups, None: unnamed} if dialect_of(session) == "postgresql" else {None: unnamed, **groups}
     table = Table("queue_summary", SUMMARY_COLUMNS)
-    for row in per_queue:
-        figures = _figures(row)
-        table.rows.append([row.queue, row.target, *(figures[c] for c in SUMMARY_COLUMNS[2:])])
-    if len(per_queue) != 1:
-        total = session.execute(base).one()
-        figures = _figures(total)
+    for name, (targets, sums) in groups.items():
+        figures = _figures(_total(sums))
+        table.rows.append([name if name is not None else "-", max(targets) if targets else None,
+                           *(figures[c] for c in SUMMARY_COLUMNS[2:])])
+    if len(groups) != 1:
+        figures = _figures(_total([sums for _, sums in queued]))
         table.rows.append(["*", None, *(figures[c] for c in SUMMARY_COLUMNS[2:])])
     return table
 
 
 def volume_by_hour(session: Session, period: Period) -> Table:
     """Inbound calls by local hour of day (0-23): offered, answered, abandoned."""
-    dialect = dialect_of(session)
-    hour = local_hour(dialect, Cdr.entered_at, period.utc_offset_minutes).label("hour")
-    rows = session.execute(
-        select(hour, func.count(), func.sum(case((Cdr.answered_at.is_not(None), 1), else_=0)),
-               func.sum(case((Cdr.disposition == ABANDONED, 1), else_=0)))
-        .where(*_inbound(period)).group_by(hour)).all()
-    by_hour = {int(h): (n, a or 0, b or 0) for h, n, a, b in rows}
+    by_hour: dict[int, list[tuple[int, ...]]] = {}
+    for hour, _, _, sums in service_facts(session, period):
+        by_hour.setdefault(hour % 24, []).append(sums)
     table = Table("volume_by_hour", ["hour", "offered", "answered", "abandoned"])
     for h in range(24):
-        n, a, b = by_hour.get(h, (0, 0, 0))
-        table.rows.append([f"{h:02d}", n, a, b])
+        total = _total(by_hour.get(h, []))
+        table.rows.append([f"{h:02d}", total["offered"], total["answered"], total["abandoned"]])
     return table
 
 
 def daily_service(session: Session, period: Period) -> Table:
     """Per local day: offered, answered, abandoned, service level %, ASA (queued inbound calls)."""
-    dialect = dialect_of(session)
-    day = local_day(dialect, Cdr.entered_at, period.utc_offset_minutes).label("day")
-    rows = session.execute(
-        select(day, *_sums(dialect)).select_from(Cdr).outerjoin(Queue, Queue.id == Cdr.queue_id)
-        .where(*_inbound(period), Cdr.queued_at.is_not(None)).group_by(day)).all()
-    by_day = {str(row.day): _figures(row) for row in rows}
+    by_day: dict[int, list[tuple[int, ...]]] = {}
+    for hour, _, queued, sums in service_facts(session, period):
+        if queued:
+            by_day.setdefault(hour // 24, []).append(sums)
+    days = {hour_number_day(day * 24).isoformat(): sums for day, sums in by_day.items()}
     table = Table("daily_service", ["day", "offered", "answered", "abandoned", "service_level", "asa"])
     for d in period.day_list():
-        f = by_day.get(d.isoformat())
+        sums = days.get(d.isoformat())
+        f = _figures(_total(sums)) if sums else None
         table.rows.append([d.isoformat(), *((f[c] for c in table.columns[1:]) if f else (0, 0, 0, None, None))])
     return table

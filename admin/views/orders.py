@@ -16,7 +16,7 @@ from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual,
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import any_, func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -124,8 +124,19 @@ class OrderView(SecureModelView):
             e164 = try_e164(term) if len(digits) >= 7 else None
             if e164 is None:
                 return super()._apply_search(query, count_query, joins, count_joins, search)
+            # Two index look-ups joined by UNION, not ``customer_id IN (...) OR ship_to_phone = ...``: with
+            # the OR, PostgreSQL walks the primary key backwards (ORDER BY id DESC LIMIT) filtering every
+            # order until it has a page, which for a customer with few recent orders is most of the table.
+            # On PostgreSQL the ids are collected first (``id = ANY(ARRAY(...))``, one InitPlan), so the
+            # page is those rows fetched by primary key and sorted: even ``IN (UNION)`` may still be
+            # merge-joined against the backward primary-key walk, as slow as the OR for old orders.
             owners = select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164)
-            cond = or_(Order.customer_id.in_(owners), Order.ship_to_phone == e164)
+            matching = union(select(Order.id).where(Order.customer_id.in_(owners)),
+                             select(Order.id).where(Order.ship_to_phone == e164))
+            if db.session.get_bind().dialect.name == "postgresql":
+                cond = Order.id == any_(func.array(matching.scalar_subquery()))
+            else:
+                cond = Order.id.in_(select(matching.subquery().c.id))
         query = query.filter(cond)
         if count_query is not None:
             count_query = count_query.filter(cond)

@@ -154,6 +154,9 @@ class AgentStateChange(Base):
     __table_args__ = (
         check_in("state", AgentState),
         Index("ix_agent_state_log_agent_id_at", "agent_id", "at"),
+        # agent report (migration 0006): each agent's changes in LEAD order (at, id) with the state, so the
+        # window runs on an index-only scan instead of sorting the period's rows
+        Index("ix_agent_state_log_agent_id_at_id_state", "agent_id", "at", "id", "state"),
     )
 
     id: Mapped[intpk]
