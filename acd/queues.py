@@ -5,6 +5,19 @@ sequence number given on entry, so equal-priority callers are served first
 come, first served. A caller whose offer failed through no fault of their own
 (the agent did not answer) goes back to the *head* of its priority band with
 a sequence number below every other.
+
+The routing index: besides the whole line, a :class:`CallQueue` keeps the
+callers that may be offered now (not ringing, not answered, not done, no
+previous-agent lookup pending) in *lines by requirement*: one ordered list per
+distinct set of required skills (its *signature*), each signature filed under
+one skill it requires at a level > 0 (its *key skill*). A freed agent finds
+the lines it qualifies for through the skills it holds
+(:meth:`CallQueue.eligible_lines`), so the router looks at a handful of line
+heads instead of scanning the whole queue. The index follows the callers by
+itself: :class:`WaitingCaller` tells its queue when a field the index depends
+on changes (``offering``, ``answered_at``, ``done``, ``lookup_pending``,
+``priority``, ``seq``, ``previous_agent_id``, ``skills`` -- including an
+in-place change of the skills dict, as a "widen" overflow does).
 """
 
 from __future__ import annotations
@@ -96,6 +109,67 @@ class QueueOutcome:
     expected_wait: float | None = None  # kind ``callback``: the wait the caller was told
 
 
+#: WaitingCaller fields the routing index depends on (a change re-files the caller).
+_INDEXED_FIELDS = frozenset({"offering", "answered_at", "done", "lookup_pending", "priority", "seq",
+                             "previous_agent_id", "skills"})
+
+
+class CallerSkills(dict):
+    """A caller's required skills: a plain dict that tells the caller's queue when it is changed in place."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, items: Any = (), owner: "WaitingCaller | None" = None) -> None:
+        super().__init__(items)
+        self._owner = owner
+
+    def _changed(self) -> None:
+        owner = self._owner
+        if owner is not None:
+            line = owner.__dict__.get("_line")
+            if line is not None:
+                line._reindex(owner)
+
+    def __setitem__(self, key: str, value: int) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def pop(self, *args: Any) -> Any:
+        value = super().pop(*args)
+        self._changed()
+        return value
+
+    def popitem(self) -> Any:
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        super().update(*args, **kw)
+        self._changed()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        value = super().setdefault(key, default)
+        self._changed()
+        return value
+
+    def __ior__(self, other: Any) -> "CallerSkills":
+        super().update(other)
+        self._changed()
+        return self
+
+    def __reduce__(self) -> Any:  # copies and pickles are plain dicts
+        return (dict, (dict(self),))
+
+
 @dataclass(eq=False)
 class WaitingCaller:
     """A caller in the ACD, from enqueue until served, abandoned or overflowed."""
@@ -127,6 +201,22 @@ class WaitingCaller:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     outcome: defer.Deferred = field(default_factory=defer.Deferred)
     timers: dict[str, IDelayedCall] = field(default_factory=dict)
+    #: the CallQueue whose line holds this caller (kept by CallQueue.add/remove; the routing index's hook)
+    _line: "CallQueue | None" = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "skills" and not (isinstance(value, CallerSkills) and value._owner is self):
+            value = CallerSkills(value, self)
+        object.__setattr__(self, name, value)
+        if name in _INDEXED_FIELDS:
+            line = self.__dict__.get("_line")
+            if line is not None:
+                line._reindex(self)
+
+    @property
+    def indexable(self) -> bool:
+        """May be offered now, as far as the ACD's own state says (the leg may still have gone)."""
+        return self.offering is None and self.answered_at is None and not self.done and not self.lookup_pending
 
     @property
     def key(self) -> tuple[int, int]:
@@ -140,6 +230,22 @@ class WaitingCaller:
     def cancel_timers(self) -> None:
         for name in list(self.timers):
             self.cancel_timer(name)
+
+
+#: A requirement signature: sorted (skill, minimum level) pairs.
+Signature = tuple[tuple[str, int], ...]
+
+
+def signature_of(skills: dict[str, int]) -> Signature:
+    return tuple(sorted(skills.items()))
+
+
+def _key_skill(signature: Signature) -> str | None:
+    """The skill a signature is filed under: its first skill required at a level > 0 (None: any agent may qualify)."""
+    for name, level in signature:
+        if level > 0:
+            return name
+    return None
 
 
 _sequence = itertools.count(1)
@@ -157,6 +263,13 @@ class CallQueue:
         self.config = config
         self._keys: list[tuple[int, int, str]] = []
         self._callers: dict[str, WaitingCaller] = {}
+        # the routing index (see the module docstring): offerable callers by requirement signature
+        self._lines: dict[Signature, list[tuple[int, int, str]]] = {}
+        self._by_skill: dict[str | None, dict[Signature, list[tuple[int, int, str]]]] = {}
+        self._by_previous: dict[int, list[tuple[int, int, str]]] = {}
+        self._filed: dict[str, tuple[Signature, tuple[int, int, str], int | None]] = {}
+        self._answered: set[str] = set()  # callers in line already answered (waiting_count in O(1))
+        self._placed: dict[str, tuple[int, int, str]] = {}  # uuid -> its key in ``_keys``
 
     def __len__(self) -> int:
         return len(self._callers)
@@ -174,18 +287,119 @@ class CallQueue:
         return (callers[uuid] for _p, _s, uuid in self._keys)
 
     def add(self, caller: WaitingCaller) -> None:
+        if caller.uuid in self._callers:
+            self.remove(self._callers[caller.uuid])
         self._callers[caller.uuid] = caller
-        bisect.insort(self._keys, (*caller.key, caller.uuid))
+        caller._line = self
+        self._reindex(caller)
 
     def remove(self, caller: WaitingCaller) -> bool:
-        if self._callers.pop(caller.uuid, None) is None:
+        existing = self._callers.pop(caller.uuid, None)
+        if existing is None:
             return False
-        i = bisect.bisect_left(self._keys, (*caller.key, caller.uuid))
-        if i < len(self._keys) and self._keys[i][2] == caller.uuid:
-            del self._keys[i]
-        else:  # key changed behind our back: fall back to a scan
-            self._keys = [k for k in self._keys if k[2] != caller.uuid]
+        if existing._line is self:
+            existing._line = None
+        self._reindex(existing)
         return True
+
+    # -- the routing index ------------------------------------------------------------------------
+
+    def _reindex(self, caller: WaitingCaller) -> None:
+        """File ``caller`` again after a change (or take it out when it left or may not be offered)."""
+        uuid = caller.uuid
+        here = self._callers.get(uuid) is caller
+        placed = self._placed.get(uuid)
+        key = (-caller.priority, caller.seq, uuid)
+        if placed != (key if here else None):  # the whole line: (re)place on entry, exit or a new priority/seq
+            if placed is not None:
+                del self._keys[bisect.bisect_left(self._keys, placed)]
+                del self._placed[uuid]
+            if here:
+                bisect.insort(self._keys, key)
+                self._placed[uuid] = key
+        if caller.answered_at is not None and here:
+            self._answered.add(uuid)
+        else:
+            self._answered.discard(uuid)
+        old = self._filed.pop(uuid, None)
+        if old is not None:
+            signature, old_key, previous = old
+            line = self._lines[signature]
+            del line[bisect.bisect_left(line, old_key)]
+            if not line:
+                del self._lines[signature]
+                by_skill = self._by_skill[_key_skill(signature)]
+                del by_skill[signature]
+                if not by_skill:
+                    del self._by_skill[_key_skill(signature)]
+            if previous is not None:
+                waiting = self._by_previous[previous]
+                del waiting[bisect.bisect_left(waiting, old_key)]
+                if not waiting:
+                    del self._by_previous[previous]
+        if not here or not caller.indexable:
+            return
+        signature = signature_of(caller.skills)
+        line = self._lines.get(signature)
+        if line is None:
+            line = self._lines[signature] = []
+            self._by_skill.setdefault(_key_skill(signature), {})[signature] = line
+        bisect.insort(line, key)
+        previous = caller.previous_agent_id
+        if previous is not None:
+            bisect.insort(self._by_previous.setdefault(previous, []), key)
+        self._filed[uuid] = (signature, key, previous)
+
+    def eligible_lines(self, agent: Any) -> list[list[tuple[int, int, str]]]:
+        """The lines (each in service order, offerable callers only) whose requirements ``agent`` meets.
+
+        Only signatures filed under a skill the agent holds (or under none) are
+        looked at: ~O(#signatures sharing the agent's skills), not O(callers).
+        """
+        held = agent.skills
+        out = []
+        for key_skill in (None, *held):
+            group = self._by_skill.get(key_skill)
+            if group:
+                for signature, line in group.items():
+                    if all(held.get(name, 0) >= level for name, level in signature):
+                        out.append(line)
+        return out
+
+    def waiting_for(self, agent_id: int) -> list[tuple[int, int, str]]:
+        """Keys (service order) of offerable callers whose previous agent is ``agent_id``."""
+        return self._by_previous.get(agent_id, [])
+
+    def caller(self, uuid: str) -> WaitingCaller:
+        return self._callers[uuid]
+
+    def index_problems(self) -> list[str]:
+        """Differences between the routing index and a rebuild from the line (empty when consistent)."""
+        want: dict[Signature, list] = {}
+        want_prev: dict[int, list] = {}
+        for _p, _s, uuid in self._keys:
+            c = self._callers[uuid]
+            if c.indexable:
+                key = (-c.priority, c.seq, uuid)
+                want.setdefault(signature_of(c.skills), []).append(key)
+                if c.previous_agent_id is not None:
+                    want_prev.setdefault(c.previous_agent_id, []).append(key)
+        problems = []
+        if self._keys != sorted((-c.priority, c.seq, u) for u, c in self._callers.items()):
+            problems.append("the line's order does not follow the callers' keys")
+        answered = {uuid for uuid, c in self._callers.items() if c.answered_at is not None}
+        if answered != self._answered:
+            problems.append(f"answered: index {sorted(self._answered)} != line {sorted(answered)}")
+        for name, have, expected in (("lines", self._lines, want), ("previous", self._by_previous, want_prev)):
+            expected = {k: sorted(v) for k, v in expected.items()}
+            if have != expected:
+                problems.append(f"{name}: index {have!r} != line {expected!r}")
+        filed = {s: line for group in self._by_skill.values() for s, line in group.items()}
+        if filed != self._lines or any(_key_skill(s) != k for k, g in self._by_skill.items() for s in g):
+            problems.append("by_skill does not mirror lines")
+        if set(self._filed) != {k[2] for line in self._lines.values() for k in line}:
+            problems.append("filed callers differ from lines")
+        return problems
 
     def to_front(self, caller: WaitingCaller) -> None:
         """Put ``caller`` ahead of everyone of its priority (after a failed offer)."""
@@ -203,4 +417,5 @@ class CallQueue:
         return max((now - c.entered_at for c in self._callers.values() if c.answered_at is None), default=0.0)
 
     def waiting_count(self) -> int:
-        return sum(1 for c in self._callers.values() if c.answered_at is None)
+        """Callers not yet answered (an answered caller leaves the line at once; O(1))."""
+        return len(self._callers) - len(self._answered)

@@ -8,10 +8,23 @@ agents that are available, logged into the queue and hold the required skills.
 A caller whose strategy says "wait" (previous agent busy) does not block the
 callers behind it. Every decision is logged with its reason and kept on the
 caller for its CDR.
+
+How the router finds callers: not by scanning the line. The queue keeps its
+offerable callers in lines by requirement signature (``CallQueue.eligible_lines``,
+see ``acd/queues.py``); the router merges the heads of the lines that the
+free agents qualify for (a heap over those lines), so a freed agent costs
+~O(#lines it qualifies for * log), whatever the length of the queue. The
+result is the same as the scan in line order (:meth:`Router.plan_scan`, the
+reference the property tests compare with): a caller no free agent qualifies
+for is skipped by both. One difference, on purpose: with ``previous_agent``
+the scan also asked the strategy about callers with *no* candidate (which
+can only say "wait" or "nobody"); the index skips them. Assignments are
+identical; those no-agent decisions are simply not repeated.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterable
@@ -82,13 +95,90 @@ class Router:
         Decisions with an agent must be acted on at once (the agent is only
         counted as taken within this call).
         """
+        return [(caller, self._decide(caller, queue, choice, candidates, now))
+                for caller, choice, candidates in self.plan(queue, now, callers)]
+
+    def plan(self, queue: "CallQueue", now: float, callers: Iterable["WaitingCaller"] | None = None,
+             memory: dict | None = None) -> list[tuple["WaitingCaller", Choice, int]]:
+        """What :meth:`match` would decide, without logging: (caller, choice, number of candidates).
+
+        Uses the queue's routing index; an explicit ``callers`` list (or a
+        queue without an index) is scanned. ``memory``: the strategy state to
+        use instead of the queue's own (dry runs).
+        """
+        if callers is not None or not hasattr(queue, "eligible_lines"):
+            return self.plan_scan(queue, now, callers, memory)
         free = self.available_members(queue)
-        ctx = RouteContext(now, queue.config, self.board, self._memory.setdefault(queue.config.name, {}))
-        strategy = self.strategy_for(queue)
-        out: list[tuple[WaitingCaller, Decision]] = []
-        taken: set[int] = set()
         if not free:
-            return out
+            return []
+        strategy, ctx = self._strategy_ctx(queue, now, memory)
+        out: list[tuple[WaitingCaller, Choice, int]] = []
+        taken: set[int] = set()
+        chosen: set[str] = set()
+        if strategy.name == "previous_agent":  # a freed previous agent goes to the caller who asked for them first
+            first: list[tuple[tuple, WaitingCaller, Agent]] = []
+            for agent in free:
+                for key in queue.waiting_for(agent.id):
+                    caller = queue.caller(key[2])
+                    if not caller.leg.gone and agent.qualifies(caller.skills):
+                        first.append((key, caller, agent))
+                        break
+            first.sort(key=lambda item: item[0])
+            for _key, caller, agent in first:
+                taken.add(agent.id)
+                chosen.add(caller.uuid)
+                out.append((caller, Choice(agent, f"previous agent {agent.id} available", strategy=strategy.name),
+                            len(free)))
+        # the lines each untaken free agent qualifies for; a line is live while one of them is untaken
+        lines: dict[int, list] = {}
+        line_agents: dict[int, list[Agent]] = {}
+        agent_lines: dict[int, list[int]] = {}
+        for agent in free:
+            if agent.id in taken:
+                continue
+            ids = agent_lines[agent.id] = []
+            for line in queue.eligible_lines(agent):
+                lid = id(line)
+                ids.append(lid)
+                members = line_agents.get(lid)
+                if members is None:
+                    lines[lid] = line
+                    line_agents[lid] = [agent]
+                else:
+                    members.append(agent)
+        live = {lid: len(members) for lid, members in line_agents.items()}
+        heap = [(line[0], lid, 0) for lid, line in lines.items()]
+        heapq.heapify(heap)
+        n_free = len(free)
+        while heap and len(taken) < n_free:
+            key, lid, pos = heapq.heappop(heap)
+            if not live[lid]:
+                continue  # every agent that could take this line is taken: drop it
+            line = lines[lid]
+            if pos + 1 < len(line):
+                heapq.heappush(heap, (line[pos + 1], lid, pos + 1))
+            caller = queue.caller(key[2])
+            if caller.uuid in chosen or caller.leg.gone:
+                continue
+            candidates = [a for a in line_agents[lid] if a.id not in taken]
+            choice = strategy.choose(caller, candidates, ctx)
+            out.append((caller, choice, len(candidates)))
+            if choice.agent is not None:
+                taken.add(choice.agent.id)
+                for other in agent_lines.get(choice.agent.id, ()):
+                    live[other] -= 1
+        return out
+
+    def plan_scan(self, queue: "CallQueue", now: float, callers: Iterable["WaitingCaller"] | None = None,
+                  memory: dict | None = None) -> list[tuple["WaitingCaller", Choice, int]]:
+        """The reference: every waiting caller in line order, each checked against every free agent."""
+        free = self.available_members(queue)
+        if not free:
+            return []
+        strategy, ctx = self._strategy_ctx(queue, now, memory)
+        out: list[tuple[WaitingCaller, Choice, int]] = []
+        taken: set[int] = set()
+
         def routable(c: "WaitingCaller") -> bool:
             return (c.offering is None and c.answered_at is None and not c.done and not c.lookup_pending
                     and not c.leg.gone)
@@ -103,8 +193,8 @@ class Router:
                 if agent is not None and agent.id not in taken and agent.qualifies(caller.skills):
                     taken.add(agent.id)
                     chosen.add(caller.uuid)
-                    out.append((caller, self._decide(caller, queue, Choice(
-                        agent, f"previous agent {agent.id} available", strategy=strategy.name), len(free), now)))
+                    out.append((caller, Choice(agent, f"previous agent {agent.id} available",
+                                               strategy=strategy.name), len(free)))
             source = iter(source_list)
         for caller in source:  # lazily: stop as soon as every free agent is taken
             if len(taken) == len(free):
@@ -115,11 +205,15 @@ class Router:
             if not candidates and strategy.name != "previous_agent":
                 continue
             choice = strategy.choose(caller, candidates, ctx)
-            decision = self._decide(caller, queue, choice, len(candidates), now)
-            out.append((caller, decision))
+            out.append((caller, choice, len(candidates)))
             if choice.agent is not None:
                 taken.add(choice.agent.id)
         return out
+
+    def _strategy_ctx(self, queue: "CallQueue", now: float, memory: dict | None) -> tuple[Strategy, RouteContext]:
+        if memory is None:
+            memory = self._memory.setdefault(queue.config.name, {})
+        return self.strategy_for(queue), RouteContext(now, queue.config, self.board, memory)
 
     def _decide(self, caller: "WaitingCaller", queue: "CallQueue", choice: Choice, candidates: int,
                 now: float) -> Decision:
