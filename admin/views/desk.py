@@ -30,6 +30,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, FieldList, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from acd.exceptions import AcdError, NotAMember
 from admin import audit
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.extensions import db
@@ -247,8 +248,6 @@ def _change_state(acd: Any, agent_id: int, action: str, reason: str | None, queu
     if action == "login":
         names = queues or [name for name, cq in acd.queues.items() if agent.qualifies(cq.config.required_skills)]
         if not names:
-            from acd.exceptions import NotAMember
-
             raise NotAMember(f"agent {agent_id} has the skills of no queue", agent_id=agent_id)
         acd.login(agent_id, names, state=AgentState.NOT_READY)
     elif action == "logout":
@@ -398,7 +397,7 @@ class DeskView(SecureBaseView):
             view = bridge.call(_agent_view, acd, agent.id)
         except EngineUnavailable as exc:
             return ok(engine=False, agent_id=agent.id, state=None, message=str(exc))
-        except Exception as exc:  # noqa: BLE001 -- an agent the ACD does not know yet
+        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
             return ok(engine=True, agent_id=agent.id, state=None, message=str(exc))
         return ok(engine=True, **view)
 
@@ -482,7 +481,7 @@ class DeskView(SecureBaseView):
             view = bridge.call(_change_state, acd, agent.id, form.action.data, form.reason.data or None, queues)
         except EngineUnavailable as exc:
             return engine_down(exc)
-        except Exception as exc:  # noqa: BLE001 -- AcdError and friends: say it as it is
+        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
             return refused(gettext("Refused: %(message)s", message=str(exc)), 409,
                            error_id=getattr(exc, "error_id", "error"))
         return ok(**view)
@@ -595,7 +594,7 @@ class DeskView(SecureBaseView):
             view = bridge.call(_claim, acd, form.request_id.data, agent.id)
         except EngineUnavailable as exc:
             return engine_down(exc)
-        except Exception as exc:  # noqa: BLE001 -- CallbackUnavailable: closed or taken
+        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
             return refused(gettext("Refused: %(message)s", message=str(exc)), 409)
         return ok(message=gettext("Callback %(id)s is yours.", id=form.request_id.data), callback=view)
 
@@ -611,7 +610,7 @@ class DeskView(SecureBaseView):
                                form.note.data or None)
         except EngineUnavailable as exc:
             return engine_down(exc)
-        except Exception as exc:  # noqa: BLE001
+        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
             return refused(gettext("Refused: %(message)s", message=str(exc)), 409)
         return ok(message=gettext("Callback %(id)s closed.", id=form.request_id.data), callback=view)
 
@@ -659,7 +658,7 @@ class DeskView(SecureBaseView):
                 return ok(message=message, **view)
             except EngineUnavailable as exc:
                 return ok(message=message + " " + str(exc), engine=False)
-            except Exception as exc:  # noqa: BLE001
+            except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
                 return ok(message=message + " " + gettext("Refused: %(message)s", message=str(exc)))
         return ok(message=message)
 
@@ -677,7 +676,7 @@ class DeskView(SecureBaseView):
             result = bridge.call(_transfer, acd, agent.id, form.action.data, target)
         except EngineUnavailable as exc:
             return engine_down(exc)
-        except Exception as exc:  # noqa: BLE001 -- AcdError with its id
+        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
             return refused(gettext("Refused: %(message)s", message=str(exc)), 409,
                            error_id=getattr(exc, "error_id", "error"))
         return ok(message=gettext("Transfer: %(state)s.", state=result.get("state")), **result)
@@ -692,7 +691,7 @@ class DeskView(SecureBaseView):
             view = bridge.call(_supervise, acd, form.extension.data.strip(), form.agent_id.data, form.mode.data)
         except EngineUnavailable as exc:
             return engine_down(exc)
-        except Exception as exc:  # noqa: BLE001
+        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
             return refused(gettext("Refused: %(message)s", message=str(exc)), 409,
                            error_id=getattr(exc, "error_id", "error"))
         audit.record("supervise", "agents", form.agent_id.data, {"mode": form.mode.data})
