@@ -43,6 +43,7 @@ MATRIX: dict[str, dict[AdminRole, frozenset[str]]] = {
     "products": {ADMIN: FULL, SUPERVISOR: READ_EXPORT, CAMPAIGN: READ_EXPORT},
     "categories": {ADMIN: FULL, SUPERVISOR: READ, CAMPAIGN: READ},
     "suppliers": {ADMIN: FULL, SUPERVISOR: READ},
+    "couriers": {ADMIN: FULL, SUPERVISOR: READ},
     "promotions": {ADMIN: FULL, CAMPAIGN: FULL, SUPERVISOR: READ},
     # inventory
     "warehouses": {ADMIN: FULL, SUPERVISOR: READ},

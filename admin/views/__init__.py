@@ -7,7 +7,7 @@ from flask_admin import Admin
 from admin.i18n import lazy_gettext as _l
 from admin.views.acd import AgentView, QueueView, SkillMatrixView, SkillView
 from admin.views.audit_log import AuditLogView
-from admin.views.catalogue import CategoryView, ProductView, PromotionView, SupplierView
+from admin.views.catalogue import CategoryView, CourierView, ProductView, PromotionView, SupplierView
 from admin.views.desk import DeskQuestionsView, DeskView
 from admin.views.customers import BlacklistView, CustomerView, InteractionView, PointsLedgerView
 from admin.views.inventory import StockView, WarehouseView
@@ -22,6 +22,7 @@ from crm_core.models import (
     BlacklistMark,
     Category,
     Complaint,
+    Courier,
     Customer,
     Interaction,
     KnowledgeArticle,
@@ -72,6 +73,7 @@ def register_views(admin: Admin) -> None:
     admin.add_view(DeskView(name=_l("Agent desk"), endpoint="desk"))
     admin.add_view(DeskQuestionsView(name=_l("Agent questions"), endpoint="desk_questions"))
     admin.add_view(OrderView(Order, name=_l("Orders"), endpoint="orders"))
+    admin.add_view(CourierView(Courier, name=_l("Couriers"), endpoint="couriers", category=stock))
     admin.add_view(CustomerView(Customer, name=_l("Customers"), endpoint="customers", category=customers))
     admin.add_view(PointsLedgerView(PointsEntry, name=_l("Points ledger"), endpoint="points", category=customers))
     admin.add_view(BlacklistView(BlacklistMark, name=_l("Blacklist marks"), endpoint="blacklist",

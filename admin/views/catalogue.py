@@ -1,11 +1,11 @@
-"""Catalogue: products (with their IVR phone codes), categories, suppliers and promotions."""
+"""Catalogue: products (with their IVR phone codes), categories, suppliers, couriers and promotions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy.orm import joinedload
-from wtforms.validators import NumberRange, Optional, Regexp
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from admin.forms import Translated, e164_filter, enum_choices
 from admin.i18n import lazy_gettext as _l
@@ -46,6 +46,12 @@ class CategoryView(SecureModelView):
     column_labels = {"parent_id": _l("Parent category id")}
 
 
+def _has_waybill_slot(form: Any, field: Any) -> None:
+    """A tracking address must say where the waybill goes, or every parcel would get the same page."""
+    if field.data and "{waybill}" not in field.data:
+        raise ValidationError(_l("Put {waybill} where the waybill number goes."))
+
+
 class SupplierView(SecureModelView):
     column_list = ("name", "contact_name", "phone", "email", "active")
     column_searchable_list = ("name", "contact_name", "phone")
@@ -54,6 +60,19 @@ class SupplierView(SecureModelView):
     form_columns = ("name", "contact_name", "phone", "email", "active")
     form_args = {"phone": {"filters": [e164_filter]}}
     column_labels = {"contact_name": _l("Contact")}
+
+
+class CourierView(SecureModelView):
+    """Delivery companies: the names offered when an order ships, and their tracking pages."""
+
+    column_list = ("name", "code", "phone", "tracking_url", "active")
+    column_searchable_list = ("name", "code")
+    column_filters = ("active",)
+    column_sortable_list = ("name", "code")
+    form_columns = ("name", "code", "phone", "tracking_url", "active")
+    form_args = {"name": {"validators": [DataRequired(), Length(max=40)]},
+                 "tracking_url": {"validators": [Optional(), URL(require_tld=False), _has_waybill_slot]}}
+    column_labels = {"tracking_url": _l("Tracking page ({waybill} is replaced)")}
 
 
 class PromotionView(SecureModelView):

@@ -27,7 +27,7 @@ from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureModelView
 from admin.views.formatting import badge, fmt_datetime, fmt_money, table
 from crm_core.enums import ORDER_TRANSITIONS, Channel, OrderStatus
-from crm_core.models import CustomerPhone, Order, OrderItem
+from crm_core.models import Courier, CustomerPhone, Order, OrderItem
 from crm_core.phones import try_e164
 from crm_core.services.orders import change_order_status
 
@@ -55,6 +55,11 @@ def _history(_view: Any, _ctx: Any, model: Order, _name: str) -> Any:
     return table([gettext("When"), gettext("From"), gettext("To"), gettext("By"), gettext("Reason")],
                  ((h.changed_at.strftime("%Y-%m-%d %H:%M"), h.from_status, h.to_status, h.changed_by, h.reason)
                   for h in model.history))
+
+
+def active_courier_names() -> set[str]:
+    """Names an order may ship with (empty when no courier is set up: then any name is taken as typed)."""
+    return set(db.session.scalars(select(Courier.name).where(Courier.active.is_(True))))
 
 
 class StatusForm(FlaskForm):
@@ -150,10 +155,14 @@ class OrderView(SecureModelView):
         form = StatusForm()
         form.to_status.choices = [(s, gettext(s)) for s in next_statuses(order.status)]
         back = url_for(".details_view", id=id)
+        couriers = active_courier_names()
         if form.validate_on_submit():
             target, previous = form.to_status.data, order.status
             if target not in {s.value for s in OrderStatus}:
                 flash(gettext("Unknown status %(status)s.", status=target), "error")
+            elif form.courier.data and couriers and form.courier.data not in couriers:
+                flash(gettext("Unknown courier %(name)s: choose one of %(names)s (Inventory → Couriers).",
+                              name=form.courier.data, names=", ".join(sorted(couriers))), "error")
             elif self.service_call(
                 "order-status", order,
                 lambda: change_order_status(db.session, order.number, target, by=current_user.username,

@@ -20,7 +20,7 @@ from crm_core.demo import data
 from crm_core.demo.context import DemoContext
 from crm_core.demo.stamps import rng, stamped
 from crm_core.enums import DiscountRule, ProductStatus
-from crm_core.models import Category, Product, Promotion, Stock, StockAdjustment, Supplier, Warehouse
+from crm_core.models import Category, Courier, Product, Promotion, Stock, StockAdjustment, Supplier, Warehouse
 from crm_core.services.inventory import adjust_stock
 
 FULL_PRODUCTS = 336
@@ -110,7 +110,7 @@ def product_specs(seed: int, count: int) -> list[ProductSpec]:
 
 
 def load_reference(ctx: DemoContext) -> None:
-    """Categories, suppliers and warehouses, keyed by name and code."""
+    """Categories, suppliers, warehouses and couriers, keyed by name and code."""
     shop = data.shop()
     with ctx.transaction() as session, stamped(session, ctx.days_ago(95)):
         have = set(session.scalars(select(Category.name)))
@@ -125,6 +125,11 @@ def load_reference(ctx: DemoContext) -> None:
         for code, (name, address, priority) in shop["warehouses"].items():
             if code not in have:
                 session.add(Warehouse(code=code, name=name, address=address, priority=priority))
+        have = set(session.scalars(select(Courier.name)))
+        for name, prefix, _digits in shop["couriers"]:
+            if name not in have:
+                session.add(Courier(name=name, code=str(prefix),
+                                    tracking_url=f"https://track.example.cn/{prefix}?waybill={{waybill}}"))
     ctx.advance(1)
 
 

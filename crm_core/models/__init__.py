@@ -24,7 +24,7 @@ from crm_core.models.inventory import (
     StockTransfer,
     Warehouse,
 )
-from crm_core.models.orders import Order, OrderItem, OrderStatusChange, OrderStatusTransition
+from crm_core.models.orders import Courier, Order, OrderItem, OrderStatusChange, OrderStatusTransition
 from crm_core.models.service import CallbackRequest, Complaint, Interaction, KnowledgeArticle, Voicemail
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "CampaignContact",
     "Category",
     "Complaint",
+    "Courier",
     "Customer",
     "CustomerPhone",
     "CustomerTag",

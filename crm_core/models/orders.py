@@ -148,3 +148,23 @@ class OrderStatusChange(Base):
     changed_at: Mapped[created_at]
 
     order: Mapped[Order] = relationship(back_populates="history")
+
+
+class Courier(Base):
+    """A delivery company orders ship with; ``Order.courier`` carries its name, the waybill its number."""
+
+    __tablename__ = "couriers"
+
+    id: Mapped[intpk]
+    name: Mapped[str40] = mapped_column(unique=True)
+    code: Mapped[str20 | None] = mapped_column(unique=True)
+    phone: Mapped[str40 | None]
+    #: Where a customer tracks a parcel; ``{waybill}`` is replaced by the order's waybill.
+    tracking_url: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default="1")
+    created_at: Mapped[created_at]
+
+    def tracking_link(self, waybill: str) -> str | None:
+        """The tracking address of one parcel, when the courier has one."""
+        return self.tracking_url.replace("{waybill}", waybill) if self.tracking_url else None
+
