@@ -30,13 +30,14 @@ from sqlalchemy import select
 from wtforms import BooleanField, FieldList, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from acd.exceptions import AcdError, NotAMember
+from acd.exceptions import AcdError
 from admin import audit
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.extensions import db
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.sse import make_stream_token
 from admin.views.base import SecureBaseView
+from admin.views.desk_acd import agent_view, change_state, claim, complete, supervise, transfer
 from admin.views.desk_data import (
     DISPOSITIONS,
     NOT_READY_REASONS,
@@ -193,6 +194,22 @@ def acd_service() -> Any:
     return bridge, bridge.service("acd").acd
 
 
+def on_acd(fn: Any, *args: Any) -> tuple[Any, Any]:
+    """``fn(acd, *args)`` on the reactor thread: (result, None), or (None, the JSON refusal to return).
+
+    The engine being away is a 503, a typed ACD refusal a 409 with its error id;
+    any other exception is a bug and surfaces as a logged 500.
+    """
+    try:
+        bridge, acd = acd_service()
+        return bridge.call(fn, acd, *args), None
+    except EngineUnavailable as exc:
+        return None, engine_down(exc)
+    except AcdError as exc:
+        return None, refused(gettext("Refused: %(message)s", message=str(exc)), 409,
+                             error_id=getattr(exc, "error_id", "error"))
+
+
 def engine_down(exc: Exception) -> Any:
     return refused(gettext("The engine is not running here (%(reason)s): agent state, transfers and callbacks "
                            "need it.", reason=str(exc)), 503, engine=False)
@@ -228,85 +245,6 @@ def questions(agent_id: int | None = None, open_only: bool = False, limit: int =
     if open_only:
         rows = [r for r in rows if r.detail_dict().get("status", "open") == "open"]
     return rows[:limit]
-
-
-# -- work done on the reactor thread (engine_bridge().call) ------------------------------------------------
-
-def _agent_view(acd: Any, agent_id: int) -> dict[str, Any]:
-    view = acd.board.get(agent_id).view()
-    view["all_queues"] = sorted(acd.queues)
-    consultation = _consultation(acd, agent_id)
-    view["consultation"] = consultation.state if consultation is not None else None
-    return view
-
-
-def _change_state(acd: Any, agent_id: int, action: str, reason: str | None, queues: list[str]) -> dict[str, Any]:
-    from acd.agents import AgentState
-
-    agent = acd.board.get(agent_id)
-    done = True
-    if action == "login":
-        names = queues or [name for name, cq in acd.queues.items() if agent.qualifies(cq.config.required_skills)]
-        if not names:
-            raise NotAMember(f"agent {agent_id} has the skills of no queue", agent_id=agent_id)
-        acd.login(agent_id, names, state=AgentState.NOT_READY)
-    elif action == "logout":
-        acd.logout(agent_id, queues or None)
-    elif action == "ready":
-        if agent.state is AgentState.WRAP_UP:
-            acd.ready(agent_id)
-        else:
-            done = acd.set_state(agent_id, AgentState.AVAILABLE)
-    elif action == "not_ready":
-        done = acd.set_state(agent_id, AgentState.NOT_READY, reason or "other")
-    elif action == "break":
-        done = acd.set_state(agent_id, AgentState.BREAK, reason or "break")
-    view = _agent_view(acd, agent_id)
-    view["applied"] = done
-    return view
-
-
-def _consultation(acd: Any, agent_id: int) -> Any:
-    for consultation in list(getattr(acd.transfers, "consultations", {}).values()):
-        if consultation.agent.id == agent_id and consultation.state in ("ringing", "talking"):
-            return consultation
-    return None
-
-
-def _transfer(acd: Any, agent_id: int, action: str, target: str) -> Any:
-    from twisted.internet import defer
-
-    if action == "blind":
-        return acd.transfer_blind(agent_id, target).addCallback(lambda _r: {"state": "transferred"})
-    if action == "consult":
-        dest: int | str = target
-        if target.startswith("agent:") and target[6:].isdigit():
-            dest = int(target[6:])
-        consultation = acd.consult(agent_id, dest)
-        consultation.ready.addErrback(lambda _f: None)  # the desk hears the outcome through the bus
-        return {"state": consultation.state, "consult_uuid": consultation.leg_uuid}
-    consultation = _consultation(acd, agent_id)
-    if consultation is None:
-        from acd.exceptions import ConsultationState
-
-        return defer.fail(ConsultationState("no consultation in progress", agent_id=agent_id))
-    d = consultation.complete() if action == "consult_complete" else consultation.cancel()
-    return d.addCallback(lambda c: {"state": c.state})
-
-
-def _claim(acd: Any, request_id: int, agent_id: int) -> Any:
-    return acd.callbacks.claim(request_id, agent_id)
-
-
-def _complete(acd: Any, request_id: int, agent_id: int, success: bool, note: str | None) -> Any:
-    return acd.callbacks.complete(request_id, agent_id, success, note)
-
-
-def _supervise(acd: Any, ext: str, agent_id: int, mode: str) -> Any:
-    for supervision in acd.supervisors.for_agent(agent_id):
-        if supervision.supervisor_ext == ext and supervision.active:
-            return supervision.set_mode(mode).addCallback(lambda s: s.view())
-    return acd.supervise(ext, agent_id, mode).addCallback(lambda s: s.view())
 
 
 class DeskView(SecureBaseView):
@@ -394,7 +332,7 @@ class DeskView(SecureBaseView):
         agent = self.viewed_agent(request.args.get("agent_id", type=int))
         try:
             bridge, acd = acd_service()
-            view = bridge.call(_agent_view, acd, agent.id)
+            view = bridge.call(agent_view, acd, agent.id)
         except EngineUnavailable as exc:
             return ok(engine=False, agent_id=agent.id, state=None, message=str(exc))
         except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
@@ -476,14 +414,9 @@ class DeskView(SecureBaseView):
         if form.action.data == "not_ready" and form.reason.data and form.reason.data not in NOT_READY_REASONS:
             return refused(gettext("Unknown reason code %(reason)s.", reason=form.reason.data))
         queues = [q.strip() for q in (form.queues.data or "").split(",") if q.strip()]
-        try:
-            bridge, acd = acd_service()
-            view = bridge.call(_change_state, acd, agent.id, form.action.data, form.reason.data or None, queues)
-        except EngineUnavailable as exc:
-            return engine_down(exc)
-        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
-            return refused(gettext("Refused: %(message)s", message=str(exc)), 409,
-                           error_id=getattr(exc, "error_id", "error"))
+        view, refusal = on_acd(change_state, agent.id, form.action.data, form.reason.data or None, queues)
+        if refusal is not None:
+            return refusal
         return ok(**view)
 
     @expose("/order", methods=("POST",))
@@ -589,13 +522,9 @@ class DeskView(SecureBaseView):
         form = CallbackForm()
         if not form.validate():
             return form_refused(form)
-        try:
-            bridge, acd = acd_service()
-            view = bridge.call(_claim, acd, form.request_id.data, agent.id)
-        except EngineUnavailable as exc:
-            return engine_down(exc)
-        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
-            return refused(gettext("Refused: %(message)s", message=str(exc)), 409)
+        view, refusal = on_acd(claim, form.request_id.data, agent.id)
+        if refusal is not None:
+            return refusal
         return ok(message=gettext("Callback %(id)s is yours.", id=form.request_id.data), callback=view)
 
     @expose("/callback/complete", methods=("POST",))
@@ -604,14 +533,10 @@ class DeskView(SecureBaseView):
         form = CallbackForm()
         if not form.validate():
             return form_refused(form)
-        try:
-            bridge, acd = acd_service()
-            view = bridge.call(_complete, acd, form.request_id.data, agent.id, bool(form.success.data),
+        view, refusal = on_acd(complete, form.request_id.data, agent.id, bool(form.success.data),
                                form.note.data or None)
-        except EngineUnavailable as exc:
-            return engine_down(exc)
-        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
-            return refused(gettext("Refused: %(message)s", message=str(exc)), 409)
+        if refusal is not None:
+            return refusal
         return ok(message=gettext("Callback %(id)s closed.", id=form.request_id.data), callback=view)
 
     @expose("/blacklist", methods=("POST",))
@@ -654,7 +579,7 @@ class DeskView(SecureBaseView):
         if form.ready.data:
             try:
                 bridge, acd = acd_service()
-                view = bridge.call(_change_state, acd, agent.id, "ready", None, [])
+                view = bridge.call(change_state, acd, agent.id, "ready", None, [])
                 return ok(message=message, **view)
             except EngineUnavailable as exc:
                 return ok(message=message + " " + str(exc), engine=False)
@@ -671,14 +596,9 @@ class DeskView(SecureBaseView):
         target = (form.target.data or "").strip()
         if form.action.data in ("blind", "consult") and not target:
             return refused(gettext("Give a queue (queue:name), an agent (agent:id) or an extension."))
-        try:
-            bridge, acd = acd_service()
-            result = bridge.call(_transfer, acd, agent.id, form.action.data, target)
-        except EngineUnavailable as exc:
-            return engine_down(exc)
-        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
-            return refused(gettext("Refused: %(message)s", message=str(exc)), 409,
-                           error_id=getattr(exc, "error_id", "error"))
+        result, refusal = on_acd(transfer, agent.id, form.action.data, target)
+        if refusal is not None:
+            return refusal
         return ok(message=gettext("Transfer: %(state)s.", state=result.get("state")), **result)
 
     @expose("/supervise", methods=("POST",))
@@ -686,14 +606,9 @@ class DeskView(SecureBaseView):
         form = SuperviseForm()
         if not form.validate():
             return form_refused(form)
-        try:
-            bridge, acd = acd_service()
-            view = bridge.call(_supervise, acd, form.extension.data.strip(), form.agent_id.data, form.mode.data)
-        except EngineUnavailable as exc:
-            return engine_down(exc)
-        except AcdError as exc:  # the ACD's typed refusal; anything else is a bug and a 500
-            return refused(gettext("Refused: %(message)s", message=str(exc)), 409,
-                           error_id=getattr(exc, "error_id", "error"))
+        view, refusal = on_acd(supervise, form.extension.data.strip(), form.agent_id.data, form.mode.data)
+        if refusal is not None:
+            return refusal
         audit.record("supervise", "agents", form.agent_id.data, {"mode": form.mode.data})
         db.session.commit()
         return ok(message=gettext("Supervising: %(mode)s.", mode=form.mode.data), supervision=view)
