@@ -19,34 +19,15 @@ from typing import Any, Callable
 import pytest
 import pytest_twisted
 from sqlalchemy import select
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, reactor
 
+from engine_rig import engine_settings, publish_menu, wait_for
+from engine_rig import start_engine as start_test_engine
 from crm_core.db import transaction
 from crm_core.models import Agent, AgentSkill, CallDetailRecord, Queue, QueueSkill, Skill
 
 requests = pytest.importorskip("requests")
 
-MENU = """
-name: main
-entry: main
-languages: [zh]
-default_language: zh
-business_hours:
-  timezone: Asia/Shanghai
-  weekly: {mon: ["00:00-23:59"], tue: ["00:00-23:59"], wed: ["00:00-23:59"], thu: ["00:00-23:59"],
-           fri: ["00:00-23:59"], sat: ["00:00-23:59"], sun: ["00:00-23:59"]}
-  after_hours: main
-settings:
-  agent_queue: general
-nodes:
-  main:
-    type: menu
-    text: {zh: 人工请按零。}
-    timeout: 4
-    options:
-      "0": {target: agent, label: agent}
-  agent: {type: queue, text: {zh: 请稍候。}, queue: general, skills: [sales]}
-"""
 CALLER = "13912345678"
 CUSTOMER_NAME = "王丽"
 
@@ -55,8 +36,6 @@ def seed(url: str, tmp: Path) -> None:
     from crm_core.db import make_engine, session_factory
     from crm_core.migrate import upgrade
     from crm_core.services import create_customer
-    from ivr.menu import load_yaml
-    from ivr.menu.store import import_and_publish
 
     upgrade(url)
     engine = make_engine(url)
@@ -72,28 +51,14 @@ def seed(url: str, tmp: Path) -> None:
         s.add(queue)
         customer = create_customer(s, CUSTOMER_NAME, [CALLER])
         customer.member_level = "gold"
-        path = tmp / "menu.yaml"
-        path.write_text(MENU, encoding="utf-8")
-        import_and_publish(s, load_yaml(path), by="test")
+        publish_menu(s, tmp)
     engine.dispose()
 
 
 def start_engine(tmp_path: Path, database_maker: Callable[[str], str]) -> Any:
-    from hotline.engine import Engine
-    from hotline.settings import load_settings
-    from hotline.wiring import build_call_handler
-
     url = database_maker("sqlite")
     seed(url, tmp_path)
-    env = {"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
-           "HOTLINE_CALLSERVER_LINGER": "1", "HOTLINE_SIM_PORT": "0", "HOTLINE_SIM_SOUNDS_DIR": str(tmp_path / "snd"),
-           "HOTLINE_SIM_RECORDINGS_DIR": str(tmp_path / "rec"), "HOTLINE_TTS_CACHE_DIR": str(tmp_path / "tts"),
-           "HOTLINE_SWITCH_COMMAND_TIMEOUT": "10", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_ADMIN_HOST": "127.0.0.1",
-           "HOTLINE_VAR_DIR": str(tmp_path / "var")}
-    settings = load_settings(None, env=env)
-    engine = Engine(settings, reactor, application=build_call_handler, web_enabled=True)
-    engine.start()
-    return engine
+    return start_test_engine(engine_settings(url, tmp_path), web=True)
 
 
 @pytest.fixture
@@ -120,15 +85,6 @@ def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferr
 
     threading.Thread(target=work, daemon=True).start()
     return d
-
-
-async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    for _ in range(int(timeout / 0.05)):
-        value = predicate()
-        if value:
-            return value
-        await task.deferLater(reactor, 0.05, lambda: None)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class DeskClient:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from twisted.internet import reactor, threads
+from twisted.internet import threads
 
+from engine_rig import engine_settings, start_engine
 from crm_core.db import transaction
 
 MENU = """
@@ -114,9 +115,6 @@ def engine_tts_cache(tmp_path_factory):
 @pytest.fixture
 def hotline(tmp_path, database_maker, engine_tts_cache, monkeypatch):
     """A real engine (simulator, CallServer with the IVR, Switch, admin web) with port 0 everywhere."""
-    from hotline.engine import Engine
-    from hotline.settings import load_settings
-    from hotline.wiring import build_call_handler
     from ivr.prompts.tts import EspeakCliSynthesizer
 
     from ivr.prompts.cache import OverrideStore
@@ -130,14 +128,9 @@ def hotline(tmp_path, database_maker, engine_tts_cache, monkeypatch):
                         lambda directory=None, cache_dir=None: OverrideStore(recordings, cache_dir))
     url = database_maker("sqlite")
     seed(url, tmp_path)
-    env = {"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
-           "HOTLINE_CALLSERVER_LINGER": "1", "HOTLINE_SIM_PORT": "0", "HOTLINE_SIM_SOUNDS_DIR": str(tmp_path / "snd"),
-           "HOTLINE_SIM_RECORDINGS_DIR": str(tmp_path / "rec"), "HOTLINE_TTS_CACHE_DIR": str(engine_tts_cache),
-           "HOTLINE_SWITCH_COMMAND_TIMEOUT": "10", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_ADMIN_SECRET_KEY": "k" * 32,
-           "HOTLINE_VAR_DIR": str(tmp_path / "var")}
-    settings = load_settings(None, env=env)
-    engine = Engine(settings, reactor, application=build_call_handler, web_enabled=True)
-    engine.start()
+    settings = engine_settings(url, tmp_path, HOTLINE_TTS_CACHE_DIR=str(engine_tts_cache),
+                               HOTLINE_ADMIN_SECRET_KEY="k" * 32)
+    engine = start_engine(settings, web=True)
     pytest_twisted.blockon(engine.switch.when_connected())
     yield engine
     engine.acd.stop()

@@ -15,52 +15,15 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 from sqlalchemy import select
-from twisted.internet import reactor, task
 
+from engine_rig import engine_settings, publish_menu, start_engine, wait_for
 from crm_core.db import transaction
 from crm_core.models import Agent, AgentSkill, AgentStateChange, CallbackRequest, CallDetailRecord, Queue, \
     QueueSkill, Skill
 
-MENU = """
-name: main
-entry: main
-languages: [zh]
-default_language: zh
-business_hours:
-  timezone: Asia/Shanghai
-  weekly: {mon: ["00:00-23:59"], tue: ["00:00-23:59"], wed: ["00:00-23:59"], thu: ["00:00-23:59"],
-           fri: ["00:00-23:59"], sat: ["00:00-23:59"], sun: ["00:00-23:59"]}
-  after_hours: main
-settings:
-  agent_queue: general
-nodes:
-  main:
-    type: menu
-    text: {zh: 人工请按零。}
-    timeout: 4
-    options:
-      "0": {target: agent, label: agent}
-  agent: {type: queue, text: {zh: 请稍候。}, queue: general, skills: [sales]}
-"""
-
-
-async def wait_for(predicate, timeout: float = 10.0, what: str = "condition", call=None):
-    """Poll ``predicate`` every 50 ms, at most ``timeout`` seconds (``call``: its transcript goes in the failure)."""
-    for _ in range(int(timeout / 0.05)):
-        value = predicate()
-        if value:
-            return value
-        await task.deferLater(reactor, 0.05, lambda: None)
-    heard = [(e["event"], e.get("app") or e.get("file") or e.get("digit") or e.get("cause"))
-             for e in (call.transcript if call is not None else [])]
-    raise AssertionError(f"timed out waiting for {what}; transcript: {heard}")
-
-
 def seed(url: str, tmp: Path) -> None:
     from crm_core.db import make_engine, session_factory
     from crm_core.migrate import upgrade
-    from ivr.menu import load_yaml
-    from ivr.menu.store import import_and_publish
 
     upgrade(url)
     engine = make_engine(url)
@@ -75,27 +38,15 @@ def seed(url: str, tmp: Path) -> None:
                       sl_target_percent=80)
         queue.required_skills = [QueueSkill(skill=sales, min_level=1)]
         s.add(queue)
-        path = tmp / "menu.yaml"
-        path.write_text(MENU, encoding="utf-8")
-        import_and_publish(s, load_yaml(path), by="test")
+        publish_menu(s, tmp)
     engine.dispose()
 
 
 @pytest.fixture
 def hotline(tmp_path, database_maker):
-    from hotline.engine import Engine
-    from hotline.settings import load_settings
-    from hotline.wiring import build_call_handler
-
     url = database_maker("sqlite")
     seed(url, tmp_path)
-    env = {"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
-           "HOTLINE_CALLSERVER_LINGER": "1", "HOTLINE_SIM_PORT": "0", "HOTLINE_SIM_SOUNDS_DIR": str(tmp_path / "snd"),
-           "HOTLINE_SIM_RECORDINGS_DIR": str(tmp_path / "rec"), "HOTLINE_TTS_CACHE_DIR": str(tmp_path / "tts"),
-           "HOTLINE_SWITCH_COMMAND_TIMEOUT": "10"}
-    settings = load_settings(None, env=env)
-    engine = Engine(settings, reactor, application=build_call_handler, web_enabled=False)
-    engine.start()
+    engine = start_engine(engine_settings(url, tmp_path), web=False)
     pytest_twisted.blockon(engine.switch.when_connected())
     for ext in ("1001", "1002"):  # quicker than the demo's phones
         engine.simulator.directory.register(ext, answer_after=0.3, talk_seconds=1.0)
