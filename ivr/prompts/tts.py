@@ -35,6 +35,9 @@ DEFAULT_RATE = 160
 #: The telephone format FreeSWITCH plays without resampling.
 SAMPLE_RATE, CHANNELS, SAMPLE_WIDTH = 8000, 1, 2
 _TIMEOUT = 60.0
+#: After pyttsx3 reports an utterance finished its file is complete within milliseconds; waiting
+#: longer only keeps a caller in silence before the espeak-ng fallback renders the prompt.
+FILE_GRACE = 2.0
 
 
 class Synthesizer(Protocol):
@@ -134,7 +137,7 @@ class Pyttsx3Synthesizer:
             if actual != voice.lower():
                 raise VoiceNotAvailable(f"asked pyttsx3 for voice {voice!r} but the engine used {actual!r}")
             # No read-back of the rate: espeak's GetParameter reports the voice default, not the rate in use.
-            _wait_for_file(out, self.timeout)
+            _wait_for_file(out, min(self.timeout, FILE_GRACE))
 
 
 class EspeakCliSynthesizer:

@@ -68,7 +68,7 @@ async def test_engine_caller_presses_0_is_bridged_to_agent_phone_cdr_written_age
     assert {a.state.value for a in acd.board.all()} == {"available"}  # demo mode logged them in
     call = hotline.simulator.place_call("13912345678", "4008001234", "wait_prompt 2; wait 0.2; press 0; wait_hangup")
     outcome = await wait_for(lambda: hotline.acd.handoff.outcomes and hotline.acd.handoff.outcomes[-1],
-                             timeout=20, what="the ACD outcome", call=call)
+                             timeout=30, what="the ACD outcome", call=call)  # a 10 s greeting comes first
     assert outcome.kind == "served" and outcome.agent_id in (1, 2)
     agent_id = outcome.agent_id
     assert any(e["event"] == "bridge" for e in call.transcript)
