@@ -97,6 +97,9 @@ class Engine:
                 socket_host=settings.callserver.host, socket_port=self.ports["callserver"],
                 sounds_dir=settings.sim.sounds_dir, recordings_dir=settings.sim.recordings_dir,
             )
+            from hotline.sim_dialplan import install as install_dialplan
+
+            install_dialplan(self.simulator)
             self.ports["sim"] = self.simulator.start()
             switch_host, switch_port, password = settings.sim.host, self.ports["sim"], settings.sim.password
 

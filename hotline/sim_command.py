@@ -3,7 +3,9 @@
 Useful to develop against the engine without a real switch, or to let a
 second engine process connect to it. Calls placed with ``hotline call`` (or
 ``api sim call`` from any ESL client) run the number's dialplan, by default
-``socket <sim.socket_host>:<sim.socket_port> async full``.
+``socket <sim.socket_host>:<sim.socket_port> async full``; hotline numbers
+(400...) as ``dialplans/public/hotline.xml`` routes them, so an engine can be
+restarted under live calls (see ``hotline.sim_dialplan``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     sim = Simulator(reactor, host=args.host or sim_settings.host, port=args.port if args.port is not None
                     else sim_settings.port, password=args.password or sim_settings.password,
                     socket_host=socket_host, socket_port=socket_port, sounds_dir=sounds, recordings_dir=recordings)
+    from hotline.sim_dialplan import install as install_dialplan
+
+    install_dialplan(sim)  # hotline numbers as dialplans/public/hotline.xml routes them; --target overrides
     for ext in args.phone:
         sim.directory.register(ext)
     for item in args.target:

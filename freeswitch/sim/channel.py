@@ -79,6 +79,10 @@ class Channel(ChannelHeaders):
         self.queue: deque[tuple[str, str, str]] = deque()
         self.current_app: tuple[str, str, str] | None = None  # running (non-parking) app
         self.main_app: tuple[str, str, str] | None = None      # parking app (socket/park)
+        #: the dialplan's actions after the parking app: they run once it returns (socket closed, transfer)
+        self.after_park: deque[tuple[str, str, str]] = deque()
+        #: the parking app was told to end while an app ran inside it: it returns when that app does
+        self._unpark_pending = False
         self.last_response = "_none_"
         self._running = False
         self._waiter: Waiter | None = None
@@ -220,6 +224,8 @@ class Channel(ChannelHeaders):
                 self._complete(app, arg, app_uuid, "_none_")
                 return
             self.main_app = (app, arg, app_uuid)
+            self.after_park.extend(self.queue)  # the rest of the dialplan waits for the park to end
+            self.queue.clear()
             self._running = False
             d = defer.ensureDeferred(func(self, arg))
             d.addErrback(lambda f: log.error("app %s failed on %s: %s", app, self.uuid, f.getTraceback()))
@@ -255,6 +261,9 @@ class Channel(ChannelHeaders):
         self._running = False
         if self._teardown_pending:
             self._teardown()
+        elif self._unpark_pending and self.up:
+            self._unpark_pending = False
+            self.complete_main_app()
         elif self.up:
             self._kick()
 
@@ -269,11 +278,22 @@ class Channel(ChannelHeaders):
             self.clock.callLater(0, self._run_next)
 
     def complete_main_app(self) -> None:
-        """The parking app ends (unpark): CHANNEL_UNPARK then its EXECUTE_COMPLETE with the stale response."""
+        """The parking app ends (unpark): CHANNEL_UNPARK then its EXECUTE_COMPLETE with the stale response.
+
+        FreeSWITCH's park loop runs queued apps inline, so when the socket
+        closes (or a transfer ends the park) during a playback, the socket app
+        returns only once that playback does -- endless hold music keeps
+        playing to a caller whose engine is gone. The rest of the dialplan then runs.
+        """
         if self.main_app is None:
+            return
+        if self.current_app is not None and self.up:
+            self._unpark_pending = True
             return
         app, arg, app_uuid = self.main_app
         self.main_app = None
+        self.queue.extend(self.after_park)
+        self.after_park.clear()
         self.fire("CHANNEL_UNPARK", ("switch_ivr.c", "switch_ivr_park", 1213))
         self._complete(app, arg, app_uuid, self.last_response)
 
@@ -300,6 +320,7 @@ class Channel(ChannelHeaders):
                 log.exception("hangup hook failed")
         self.interrupt("hangup")
         self.queue.clear()
+        self.after_park.clear()
         if self.current_app is not None:
             self._teardown_pending = True  # the running app completes first (traced order)
             return

@@ -16,6 +16,9 @@ follow the FreeSWITCH sources (read for semantics only, nothing copied):
   ``;loops=N`` (case-insensitive, everything after it is dropped) replays
   the generated buffer: N plays in total, ``-1`` endless, 0 or 1 once.
 * ``silence_stream://ms[,noise]``: ms < 0 endless, 0 or garbage fails.
+* ``local_stream://name``: mod_local_stream's shared directory stream never
+  ends; a name with no configured stream fails (:data:`LOCAL_STREAMS` mirrors
+  ``freeswitch/conf/autoload_configs/local_stream.conf.xml``).
 * ``file_string://a!b``: missing parts are skipped; when the *first* part
   opens, mod_dptools plays 250 ms of near-silence before it (the 2.25 s for
   two 1 s files seen in the traces).
@@ -493,9 +496,18 @@ def _resolve(target: str, sounds_dir: Path | None) -> Path:
     raise MediaNotFound(f"{target}: file not found")
 
 
+#: the mod_local_stream streams our shipped configuration defines (name/rate is tried first, as the module does)
+LOCAL_STREAMS = frozenset({"moh", "moh/8000"})
+
+
 def media_duration(target: str, sounds_dir: Path | None = None) -> float:
     """Seconds FreeSWITCH's ``playback`` of ``target`` lasts (``math.inf`` for endless streams)."""
     _params, spec = _leading_params(target.strip())
+    if spec.startswith("local_stream://"):
+        name = spec[len("local_stream://"):].strip()
+        if f"{name}/{SIM_RATE}" in LOCAL_STREAMS or name in LOCAL_STREAMS:
+            return math.inf
+        raise MediaNotFound(f"{target}: unknown local stream {name!r}")
     if spec.startswith("tone_stream://"):
         return parse_tone_stream(target.strip()).duration
     if spec.startswith("silence_stream://"):

@@ -45,8 +45,11 @@ class OutboundSession(EslConnection):
         super().connectionLost(reason)
         channel = self.channel
         channel.unbind(self)
-        if channel.up and channel.main_app is not None and channel.main_app[0] == "socket":
-            # the app hung up on us: the socket app ends and the (empty) dialplan hangs the call up
+        app_uuid = getattr(self.factory, "app_uuid", None) if getattr(self, "factory", None) else None
+        if channel.up and channel.main_app is not None and channel.main_app[0] == "socket" and \
+                app_uuid in (None, channel.main_app[2]):
+            # the engine went away: the socket app ends (once the app running inside it returns)
+            # and the dialplan goes on after it -- or hangs the call up when nothing follows
             channel.complete_main_app()
 
     def allowed(self, word: str) -> bool:
@@ -107,6 +110,7 @@ class OutboundFactory(ClientFactory):
         self.mode = mode
         self.control = control
         self.failed: Any = None
+        self.app_uuid: str | None = None  # the socket app this connection belongs to
 
     def buildProtocol(self, addr: Any) -> OutboundSession:
         session = OutboundSession(self.core, self.channel, self.mode, self.control)

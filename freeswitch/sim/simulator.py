@@ -79,9 +79,9 @@ class Simulator:
             self.calls.popitem(last=False)
         return call
 
-    def set_target(self, pattern: str, spec: str) -> None:
-        """Where calls to numbers matching ``pattern`` go (host:port, park, app(arg);...)."""
-        self.dialplan.set_target(pattern, spec)
+    def set_target(self, pattern: str, spec: str, **counting: Any) -> None:
+        """Where calls to numbers matching ``pattern`` go (host:port, park, app(arg);...); see Dialplan.set_target."""
+        self.dialplan.set_target(pattern, spec, **counting)
 
     @property
     def channels(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ ENGINE_SOCKET = "$${hotline_engine_addr} async full"
 REQUIRED_MODULES = {
     "mod_console", "mod_logfile", "mod_event_socket", "mod_sofia", "mod_dptools", "mod_commands",
     "mod_dialplan_xml", "mod_sndfile", "mod_native_file", "mod_tone_stream", "mod_spandsp",
-    "mod_say_en", "mod_say_zh", "mod_loopback",
+    "mod_say_en", "mod_say_zh", "mod_loopback", "mod_local_stream",
 }
 
 
@@ -104,6 +104,16 @@ def test_modules_conf_loads_the_required_modules():
     assert "mod_g729" not in loaded
 
 
+def test_hold_music_stream_of_the_queues_is_defined():
+    """QueueConfig's default music_on_hold names a stream mod_local_stream has (name/rate first, then name)."""
+    from acd.queues import QueueConfig
+
+    name = QueueConfig("q").music_on_hold.removeprefix("local_stream://")
+    streams = {d.get("name"): params(d, ".") for d in parse(CONF / "autoload_configs/local_stream.conf.xml").iter("directory")}
+    assert f"{name}/8000" in streams and name in streams
+    assert streams[f"{name}/8000"]["rate"] == "8000" and streams[f"{name}/8000"]["channels"] == "1"
+
+
 def test_event_socket_listens_on_loopback_with_a_non_default_password():
     es = params(parse(CONF / "autoload_configs/event_socket.conf.xml"), "settings")
     assert es["listen-ip"] == "127.0.0.1"
@@ -168,7 +178,8 @@ HOTLINE_DIDS = ["4008001000", "4008001001", "4008001005", "+864008001009", "4008
 
 
 def test_each_hotline_did_is_routed_to_the_engine_with_its_media_source():
-    exts = [e for e in extensions(DIALPLANS / "public/hotline.xml") if e.get("name") != "hotline_fax_in"]
+    exts = [e for e in extensions(DIALPLANS / "public/hotline.xml")
+            if e.get("name") not in ("hotline_fax_in", "hotline_reconnect")]
     assert len(exts) >= 2
     for did in HOTLINE_DIDS:
         matching = [e for e in exts if number_regex(e).match(did)]
@@ -180,10 +191,29 @@ def test_each_hotline_did_is_routed_to_the_engine_with_its_media_source():
         apps = [a for a, _ in acts]
         assert ("export", "hotline_media_source=$1") in acts
         assert "answer" not in apps                           # the engine answers
-        # the socket is the last routing step; only the fail-safe hang-up may follow it
+        # the socket is the last routing step; if the engine goes away the caller waits to reconnect
         assert acts[-2] == ("socket", ENGINE_SOCKET)
-        assert acts[-1][0] == "hangup"
+        assert acts[-1] == ("transfer", "hotline_reconnect XML public")
+        assert ("set", "hotline_entry=inbound") in acts
         assert apps.index("export") < apps.index("socket")
+
+
+def test_reconnect_extension_retries_the_engine_a_bounded_number_of_times():
+    """A caller whose engine went away hears "one moment", and the socket is tried again, at most 10 times."""
+    ext = [e for e in extensions(DIALPLANS / "public/hotline.xml") if e.get("name") == "hotline_reconnect"][0]
+    conds = list(ext.iter("condition"))
+    assert number_regex(ext).pattern == "^hotline_reconnect$"
+    guard = [c for c in conds if c.get("field") == "${hotline_entry}"][0]  # only calls our extensions took
+    assert re.fullmatch(guard.get("expression"), "inbound") and not re.fullmatch(guard.get("expression"), "")
+    counting = guard.find("action")
+    assert counting.get("inline") == "true"  # counted while hunting, so the next condition sees it
+    assert counting.get("data") == "hotline_reconnects=${hotline_reconnects}x"
+    limit = [c for c in conds if c.get("field") == "${hotline_reconnects}"][0]
+    visits = re.compile(limit.get("expression"))
+    assert visits.fullmatch("x") and visits.fullmatch("x" * 10) and not visits.fullmatch("x" * 11)
+    acts = [(a.get("application"), a.get("data", "")) for a in limit.findall("action")]
+    assert ("socket", ENGINE_SOCKET) in acts and acts[-1] == ("transfer", "hotline_reconnect XML public")
+    assert [a.get("data") for a in limit.findall("anti-action")] == ["NORMAL_TEMPORARY_FAILURE"]
 
 
 def test_unknown_numbers_are_refused_not_sent_to_the_engine():

@@ -122,9 +122,10 @@ async def transfer(ch: Channel, arg: str) -> None:
 
 
 def transfer_channel(ch: Channel, arg: str) -> None:
-    """transfer <ext> [dialplan] [context]: the remaining app list is replaced by the new extension's.
+    """transfer <ext> [dialplan] [context]: the running app is broken off, the new extension's apps replace the rest.
 
-    A parking app (socket, park) ends: its session is told goodbye, as the park loop exits.
+    A parking app (socket, park) ends: its session is told goodbye, as the
+    park loop exits -- after the app running inside it has stopped.
     """
     parts = arg.split()
     if not parts or not ch.up:
@@ -135,17 +136,18 @@ def transfer_channel(ch: Channel, arg: str) -> None:
     if len(parts) > 2:
         ch.profile["Context"] = parts[2]
     ch.queue.clear()
+    ch.after_park.clear()
+    if ch.current_app is not None and ch.current_app[0] != "transfer":
+        ch.interrupt("break")
+    if ch.main_app is not None:
+        for conn in list(ch.bound):
+            if getattr(conn, "outbound", False):
+                ch.bound.remove(conn)
+                conn.goodbye()
+        ch.complete_main_app()  # at once, or when the broken-off app has returned
     dialplan = ch.core.extensions.get("dialplan")
     if dialplan is not None:
         dialplan.route(ch, dest)
-    if ch.main_app is not None:
-        def unpark() -> None:
-            for conn in list(ch.bound):
-                if getattr(conn, "outbound", False):
-                    ch.bound.remove(conn)
-                    conn.goodbye()
-            ch.complete_main_app()
-        ch.clock.callLater(0, unpark)
 
 
 @app("socket")
@@ -160,10 +162,11 @@ async def socket(ch: Channel, arg: str) -> None:
     ch.variables["socket_host"] = host
     reactor = ch.core.extensions.get("reactor")
     factory = OutboundFactory(ch.core, ch, mode, control)
+    factory.app_uuid = ch.main_app[2] if ch.main_app is not None else None
 
     def failed(reason: object) -> None:
         log.warning("socket %s failed for %s: %s", arg, ch.uuid, reason)
-        if ch.up:
+        if ch.up and ch.main_app is not None and ch.main_app[2] == factory.app_uuid:
             ch.complete_main_app()
 
     factory.failed = failed
