@@ -31,7 +31,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
 from acd import connect
-from acd.queues import PRIORITY_CALLBACK_DUE, QueueOutcome, WaitingCaller
+from acd.queues import PRIORITY_CALLBACK_DUE, PRIORITY_NORMAL, QueueOutcome, WaitingCaller
 
 if TYPE_CHECKING:
     from acd.engine import Acd
@@ -202,6 +202,12 @@ class VirtualLeg:
     def cancel_connect(self) -> defer.Deferred:
         return self.bridge.cancel_connect() if self.bridge is not None else defer.succeed(False)
 
+    def keep_place(self, variables: Mapping[str, str]) -> None:
+        """Nothing to write: a callback's place is its request in the database (see ``CallbackManager.restore``)."""
+
+    def let_go(self) -> defer.Deferred:
+        return self.bridge.let_go() if self.bridge is not None else defer.succeed(None)
+
     def connect(self, extension: str, variables: Mapping[str, object], ring_timeout: float,
                 on_answer: connect.AnswerCallback) -> defer.Deferred:
         return defer.Deferred.fromCoroutine(self._connect(extension, variables, ring_timeout, on_answer))
@@ -313,6 +319,25 @@ class CallbackManager:
         entry.created = d  # type: ignore[attr-defined]
         acd._finish(caller, "callback", disposition="callback_requested", expected_wait=ewt)
         self._queue_attempt(entry, seq=seq)
+        return entry
+
+    def restore(self, row: Mapping[str, Any], entered_at: float, seq: int | None = None) -> CallbackEntry | None:
+        """After a restart: an open request from the store back in line (pending keeps its entry-time place,
+        scheduled comes back due); None for an unknown queue or a request already followed."""
+        queue = row.get("queue_name") or ""
+        cq = self.acd.queues.get(queue)
+        if cq is None or any(e.request_id == row.get("id") for e in [*self.entries.values(), *self.scheduled]):
+            if cq is None:
+                log.warning("callback %s: queue %r unknown; left in the manual list", row.get("id"), queue)
+            return None
+        customer = {"id": row["customer_id"]} if row.get("customer_id") is not None else {}
+        entry = CallbackEntry(str(row.get("number") or ""), queue, entered_at, PRIORITY_NORMAL,
+                              dict(cq.config.required_skills), customer, str(row.get("call_uuid") or ""),
+                              request_id=row.get("id"), attempts=int(row.get("attempts") or 0),
+                              status=str(row.get("status") or "pending"))
+        self._queue_attempt(entry, seq=seq if entry.status == "pending" else None)
+        log.info("callback %s to %s: back in %s after a restart (%s, %d attempts so far)", entry.request_id,
+                 entry.number, queue, entry.status, entry.attempts)
         return entry
 
     # -- attempts --------------------------------------------------------------------

@@ -91,6 +91,12 @@ class CallerLeg(Protocol):
 
     def stop_hold(self) -> defer.Deferred: ...
 
+    def keep_place(self, variables: Mapping[str, str]) -> None:
+        """Write the caller's queue place on the switch's channel, where it outlives the engine (acd/resume.py)."""
+
+    def let_go(self) -> defer.Deferred:
+        """The engine is stopping: end hold music and any ring so the switch's dialplan takes the caller."""
+
 
 class BridgeLeg:
     """A :class:`CallerLeg` on a live Call; ``switch`` (optional) lets the ACD kill a ringing agent leg."""
@@ -200,6 +206,24 @@ class BridgeLeg:
 
         loop.addBoth(finished)
         return done
+
+    def keep_place(self, variables: Mapping[str, str]) -> None:
+        """``uuid_setvar_multi`` at once (an ``execute set`` would wait behind the endless hold music)."""
+        if self.gone:
+            return
+        self.call.set_variables(variables).addErrback(
+            lambda f: log.warning("call %s: queue place not written: %s", self.uuid, f.getErrorMessage()))
+
+    def let_go(self) -> defer.Deferred:
+        """Stop holding (``uuid_break all``: also a playback not started yet) and cancel a ring in progress."""
+        self._holding = False
+        self._announcement = None
+        steps = []
+        if not self.gone:
+            steps.append(self.call.break_media(all_queued=True).addErrback(lambda _f: None))
+        if self._agent_leg is not None:
+            steps.append(self.cancel_connect().addErrback(lambda _f: None))
+        return defer.gatherResults(steps)
 
     # -- connecting -----------------------------------------------------------------------
 

@@ -69,6 +69,9 @@ class Acd:
         self.queues: dict[str, CallQueue] = {}
         self.callers: dict[str, WaitingCaller] = {}
         self.callbacks = CallbackManager(self, callback_store, policy=callback_policy)
+        from acd.resume import Resumer
+
+        self.resumer = Resumer(self)  # callers and callbacks back in line after a restart
         #: the inbound-ESL Switch for transfers and supervision (else the caller leg's own ``switch``)
         self.switch = switch
         #: caller uuid -> handler of the end of its ``bridge`` when a transfer/consultation has taken it over
@@ -173,29 +176,35 @@ class Acd:
 
     def enqueue(self, leg: connect.CallerLeg, queue: str, skills: Mapping[str, int] | None = None,
                 customer: Mapping[str, Any] | None = None, priority: int = 0,
-                ivr_path: str | None = None, language: str = "zh") -> defer.Deferred:
+                ivr_path: str | None = None, language: str = "zh", *, entered_at: float | None = None,
+                seq: int | None = None) -> defer.Deferred:
         """Put a caller in line; Deferred of :class:`QueueOutcome` when the ACD is done with the call.
 
         ``leg`` is a :class:`~acd.connect.CallerLeg` (``BridgeLeg(call, clock)``
         for a live call); ``skills`` adds minimum levels to the queue's own;
         ``customer`` is the screen-pop data (``id``, ``name``, ``member_level``...).
+        ``entered_at`` and ``seq`` keep the place of a caller coming back after
+        an engine restart (:mod:`acd.resume`).
         """
         cq = self.queue(queue)
         config = cq.config
         if leg.uuid in self.callers:
             return defer.fail(AlreadyQueued(f"call {leg.uuid} is already queued", call_uuid=leg.uuid))
         now = self.clock.seconds()
+        resumed = entered_at is not None
+        entered = now if entered_at is None else min(entered_at, now)
         required = dict(config.required_skills)
         for name, level in (skills or {}).items():
             required[name] = max(level, required.get(name, 0))
         customer = dict(customer or {})
         caller = WaitingCaller(
-            uuid=leg.uuid, leg=leg, queue=queue, skills=required, priority=priority, entered_at=now, seq=next_seq(),
-            customer_id=customer.get("id"), customer=customer, ani=leg.ani, dnis=leg.dnis, ivr_path=ivr_path,
-            queued_at=now, language=language)
-        self.stats.offered(queue, now)
-        self._cdr(caller, "queued", queue=queue, queue_id=config.db_id, ani=caller.ani, dnis=caller.dnis,
-                  customer_id=caller.customer_id, ivr_path=ivr_path, entered_at=now)
+            uuid=leg.uuid, leg=leg, queue=queue, skills=required, priority=priority, entered_at=entered,
+            seq=next_seq() if seq is None else seq, customer_id=customer.get("id"), customer=customer, ani=leg.ani,
+            dnis=leg.dnis, ivr_path=ivr_path, queued_at=entered, language=language)
+        if not resumed:  # a caller back after a restart was offered (and its CDR queued) before it
+            self.stats.offered(queue, now)
+            self._cdr(caller, "queued", queue=queue, queue_id=config.db_id, ani=caller.ani, dnis=caller.dnis,
+                      customer_id=caller.customer_id, ivr_path=ivr_path, entered_at=now)
         if config.max_length is not None and cq.waiting_count() >= config.max_length:
             log.info("call %s: queue %s full (%d)", caller.uuid, queue, config.max_length)
             if config.overflow is not None and config.overflow.kind != "widen":
@@ -206,6 +215,7 @@ class Acd:
             return caller.outcome
         self.callers[caller.uuid] = caller
         cq.add(caller)
+        self._keep_place(caller)
         self._arm_max_wait(caller, config)
         self._arm_announcements(caller, config)
         leg.when_gone().addCallback(lambda cause: self._caller_gone(caller, cause, leg))
@@ -216,6 +226,22 @@ class Acd:
         self.route(queue)
         self.callbacks.consider(caller)
         return caller.outcome
+
+    def _keep_place(self, caller: WaitingCaller, agent_id: int | None = None, left: bool = False) -> None:
+        """Write the caller's place on its channel (or that it left the line) so it outlives this engine."""
+        from acd.resume import QueuePlace, left_line
+
+        if caller.leg.gone:
+            return
+        if left or agent_id is not None:
+            variables = left_line(agent_id)
+        else:
+            variables = QueuePlace(caller.queue, caller.entered_at, caller.priority, dict(caller.skills),
+                                   caller.customer_id, caller.ivr_path, caller.language).variables()
+        try:
+            caller.leg.keep_place(variables)
+        except Exception:
+            log.exception("call %s: queue place not written on the channel", caller.uuid)
 
     def enqueue_virtual(self, leg: connect.CallerLeg, queue: str, *, entry: Any, entered_at: float,
                         seq: int | None, priority: int) -> WaitingCaller:
@@ -336,6 +362,7 @@ class Acd:
         cq = self.queues.get(caller.queue)
         if cq is not None:
             cq.remove(caller)
+        self._keep_place(caller, agent_id=agent.id)
         if agent.state is S.RINGING and agent.call_uuid == caller.uuid:
             self.board.transition(agent.id, S.ON_CALL, call_uuid=caller.uuid)
             agent.agent_leg_uuid = agent_leg_uuid
@@ -487,6 +514,7 @@ class Acd:
                 self._finish(caller, "full", disposition="queue_full")
                 return
             target.add(caller)
+            self._keep_place(caller)
             if add_first:
                 caller.leg.when_gone().addCallback(lambda cause: self._caller_gone(caller, cause))
                 caller.leg.start_hold(target.config.music_on_hold)
@@ -523,16 +551,12 @@ class Acd:
                 expected_wait: float | None = None) -> None:
         if caller.done:
             return
-        caller.done = True
-        caller.cancel_timers()
-        cq = self.queues.get(caller.queue)
-        if cq is not None:
-            cq.remove(caller)
-        self.callers.pop(caller.uuid, None)
-        self.takeovers.pop(caller.uuid, None)
+        cq = self.forget(caller)
         now = self.clock.seconds()
         if kind != "served":
             caller.leg.stop_hold().addErrback(lambda _f: None)
+            if kind != "abandoned":
+                self._keep_place(caller, left=True)
         self._cdr(caller, "ended", disposition=disposition, hangup_cause=cause, ended_at=now,
                   agent_id=agent_id, decisions=list(caller.decisions))
         self.cdr_keys.pop(caller.uuid, None)
@@ -542,6 +566,17 @@ class Acd:
         self.bus.publish(events.QUEUE_CHANGED, {"queue": caller.queue,
                                                 "waiting": cq.waiting_count() if cq else 0})
         caller.outcome.callback(outcome)
+
+    def forget(self, caller: WaitingCaller) -> CallQueue | None:
+        """Take a caller out of the ACD's memory (done, no timers, out of its line); its line, if any."""
+        caller.done = True
+        caller.cancel_timers()
+        cq = self.queues.get(caller.queue)
+        if cq is not None:
+            cq.remove(caller)
+        self.callers.pop(caller.uuid, None)
+        self.takeovers.pop(caller.uuid, None)
+        return cq
 
     def _cdr(self, caller: WaitingCaller, kind: str, **fields: Any) -> None:
         try:

@@ -107,6 +107,8 @@ class Reconciler:
         self.grace = grace
         self.runs = 0
         self.last: Repairs | None = None
+        #: also told the live channel uuids after each check (restart recovery follows talking calls)
+        self.watchers: list[Callable[[set[str]], object]] = []
         self._loop = task.LoopingCall(self.run)
         self._loop.clock = clock
 
@@ -125,6 +127,13 @@ class Reconciler:
         def compare(rows: list) -> Repairs:
             self.runs += 1
             self.last = reconcile_once(self.acd, rows, self.grace)
+            if self.watchers:
+                live = {row.uuid for row in rows if row.state not in _DEAD_STATES}
+                for watcher in list(self.watchers):
+                    try:
+                        watcher(live)
+                    except Exception:
+                        log.exception("reconcile watcher failed")
             return self.last
 
         def failed(failure) -> None:

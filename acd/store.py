@@ -40,6 +40,11 @@ def ts(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, UTC)
 
 
+def epoch(moment: dt.datetime) -> float:
+    """Seconds since the epoch of a stored time (SQLite gives them back naive: they are UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 def to_db_state(state: AgentState, reason: str | None) -> tuple[str, str | None]:
     if state is AgentState.NOT_READY and not _DB_HAS_NOT_READY:
         return AgentState.BREAK.value, _NOT_READY_PREFIX + (reason or "")
@@ -118,7 +123,7 @@ def last_states(session: Session) -> list[StateChange]:
     for row in rows:
         text, queues = _split_reason(row.reason)
         state, reason = from_db_state(row.state, text)
-        out.append(StateChange(row.agent_id, state, reason, row.call_uuid, row.at.timestamp(), queues))
+        out.append(StateChange(row.agent_id, state, reason, row.call_uuid, epoch(row.at), queues))
     return out
 
 
@@ -163,6 +168,22 @@ def apply_cdr_event(session: Session, event: CdrEvent) -> CallDetailRecord:
         cdr.wrapup_ended_at = ts(event.at)
     session.flush()
     return cdr
+
+
+def open_queue_calls(session: Session, since: dt.datetime) -> list[Any]:
+    """Calls the ACD had when the engine stopped: CDR rows queued since ``since`` and never ended."""
+    from acd.resume import OpenCall
+
+    rows = session.execute(
+        select(CallDetailRecord.uuid, Queue.name, CallDetailRecord.entered_at, CallDetailRecord.answered_at,
+               CallDetailRecord.agent_id)
+        .outerjoin(Queue, Queue.id == CallDetailRecord.queue_id)
+        .where(CallDetailRecord.ended_at.is_(None), CallDetailRecord.queued_at.is_not(None),
+               CallDetailRecord.entered_at >= since,
+               CallDetailRecord.direction == enums.Direction.INBOUND.value)
+        .order_by(CallDetailRecord.entered_at)).all()
+    return [OpenCall(uuid, queue, epoch(entered), answered is not None, agent_id)
+            for uuid, queue, entered, answered, agent_id in rows]
 
 
 class DbHistory:

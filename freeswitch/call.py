@@ -126,6 +126,8 @@ class Call(CallApps):
         self.lingering: bool = False
         self.hangup_requested: bool = False
         self.transferred: bool = False
+        #: the CallServer let the switch have it back without a hang-up (planned stop, see CallServer.release)
+        self.released: bool = False
         self.closed: bool = False
         self._executions: dict[str, _Execution] = {}
         self._hangup_waiters: list[defer.Deferred] = []
@@ -209,6 +211,21 @@ class Call(CallApps):
 
         d = self._channel.send_command(f"getvar {name}")
         return d.addCallbacks(lambda frame: frame.reply_text, unset).addErrback(self._as_hung_up)
+
+    def set_variables(self, variables: Mapping[str, str]) -> defer.Deferred:
+        """Set (empty value: unset) channel variables now with ``api uuid_setvar_multi``.
+
+        Unlike ``execute set``, it does not wait behind the app that is running.
+        Values must not contain ``;`` (the separator); such a value is refused.
+        """
+        if self.hung_up:
+            return defer.fail(self._hung_up_error())
+        bad = [k for k, v in variables.items() if ";" in f"{k}{v}" or "=" in k or not k.strip()]
+        if bad:
+            return defer.fail(ValueError(f"variables that uuid_setvar_multi cannot carry: {bad}"))
+        pairs = ";".join(f"{k}={v}" for k, v in variables.items())
+        d = self._channel.api(f"uuid_setvar_multi {self.uuid} {pairs}")
+        return d.addErrback(self._as_hung_up)
 
     def break_media(self, all_queued: bool = False) -> defer.Deferred:
         """Stop the playback running now (``api uuid_break``); ``all_queued`` drops queued files too."""

@@ -272,8 +272,25 @@ class CallServer(ServerFactory):
         return len(self._calls)
 
     def hangup_all(self, cause: str = "NORMAL_CLEARING") -> defer.Deferred:
-        """Hang up every live call (shutdown); fires when the hangups were sent."""
-        return defer.gatherResults([c.hangup(cause).addErrback(lambda _f: None) for c in list(self._calls.values())])
+        """Hang up every live call not released (shutdown); fires when the hangups were sent."""
+        return defer.gatherResults([c.hangup(cause).addErrback(lambda _f: None) for c in list(self._calls.values())
+                                    if not c.released])
+
+    def release(self, uuids: Iterable[str]) -> list[str]:
+        """Close these calls' sockets without hanging up: the switch's dialplan goes on after ``socket``.
+
+        For a planned stop: callers the next engine can take back (ACD
+        callers, whose place is on their channel) are left to the dialplan's
+        reconnect loop instead of being cut off. Returns the uuids released.
+        """
+        wanted, done = set(uuids), []
+        for proto in list(self._connections):
+            call = proto.call
+            if call is not None and call.uuid in wanted and not call.hung_up:
+                call.released = True
+                proto.transport.loseConnection()
+                done.append(call.uuid)
+        return done
 
     def when_idle(self) -> defer.Deferred:
         """Fires when no outbound connection is open."""

@@ -70,6 +70,8 @@ class Engine:
     web_resources: dict[bytes, Any] = field(default_factory=dict)
     #: Called with the engine once every part is built and started (the application's late wiring).
     on_started: list[Callable[["Engine"], Any]] = field(default_factory=list)
+    #: Called first when stopping; each may return (uuids of calls to release instead of hanging up, Deferred).
+    before_stop: list[Callable[["Engine"], Any]] = field(default_factory=list)
 
     def start(self) -> None:
         """Check the database, build the application, start simulator (demo), call server, switch, web UI."""
@@ -145,8 +147,17 @@ class Engine:
 
     @defer.inlineCallbacks
     def stop(self) -> Any:
-        """Hang up live calls politely, then close listeners and connections."""
+        """Leave callers the next engine can take back to the switch, hang up the others politely, close up."""
+        released: list[str] = []
+        for hook in self.before_stop:
+            try:
+                uuids, sent = hook(self)
+                yield _bounded(self.reactor, sent, 2.0)
+                released += uuids
+            except Exception:
+                log.exception("stop hook failed")
         if self.call_server is not None:
+            self.call_server.release(released)
             yield self.call_server.hangup_all("SYSTEM_SHUTDOWN")
             yield self.call_server.stop_listening()
         if self.switch is not None:
@@ -159,6 +170,21 @@ class Engine:
             yield self.web_port.stopListening()
         if self.db_engine is not None:
             self.db_engine.dispose()
+
+
+def _bounded(clock: Any, d: defer.Deferred, seconds: float) -> defer.Deferred:
+    """``d``, or None after ``seconds``: a switch that does not answer must not hold a stop up."""
+    done: defer.Deferred = defer.Deferred()
+    timer = clock.callLater(seconds, lambda: done.called or done.callback(None))
+
+    def finish(_r: object) -> None:
+        if timer.active():
+            timer.cancel()
+        if not done.called:
+            done.callback(None)
+
+    d.addBoth(finish)
+    return done
 
 
 def _no_application(call: Call) -> Any:

@@ -57,16 +57,26 @@ class AcdHandoff:
         if request.vip:
             customer["member_level"] = "vip"
         path = f"ivr:{request.reason}" + (f">{request.media_source}" if request.media_source else "")
+        await self._stay(call, queue, request.language, lambda leg: self.acd.enqueue(
+            leg, queue, skills={name: self.skill_level for name in request.skills}, customer=customer,
+            priority=PRIORITY_VIP if request.vip else PRIORITY_NORMAL, ivr_path=path, language=request.language))
+
+    async def resume(self, call: Any, place: Any) -> None:
+        """A caller back after an engine restart, its queue place read off its channel (acd/resume.py)."""
+        await self._stay(call, place.queue, place.language,
+                         lambda leg: self.acd.resumer.resume(leg, place))
+
+    async def _stay(self, call: Any, queue: str, language: str, enter: Callable[[Any], Any]) -> None:
+        """Run the caller's stay in the ACD (``enter(leg)`` puts it in line), then finish by the outcome."""
         try:
-            outcome = await self.acd.enqueue(
-                self.leg_factory(call, self.clock, self.switch()), queue,
-                skills={name: self.skill_level for name in request.skills}, customer=customer,
-                priority=PRIORITY_VIP if request.vip else PRIORITY_NORMAL, ivr_path=path,
-                language=request.language)
+            outcome = await enter(self.leg_factory(call, self.clock, self.switch()))
         except AcdError as exc:
             log.error("call %s: ACD refused the caller for %s: %s", call.uuid, queue, exc)
-            await self._goodbye(call, "system_error", request.language, "NORMAL_TEMPORARY_FAILURE")
+            await self._goodbye(call, "system_error", language, "NORMAL_TEMPORARY_FAILURE")
             return
+        await self._outcome(call, queue, language, outcome)
+
+    async def _outcome(self, call: Any, queue: str, language: str, outcome: Any) -> None:
         self.outcomes.append(outcome)
         del self.outcomes[:-100]
         log.info("call %s: left queue %s: %s (agent %s)", call.uuid, queue, outcome.kind, outcome.agent_id)
@@ -77,10 +87,10 @@ class AcdHandoff:
                 await call.hangup("NORMAL_CLEARING")
             return
         if outcome.kind == "callback":
-            await self._goodbye(call, "callback_booked", request.language, "NORMAL_CLEARING",
+            await self._goodbye(call, "callback_booked", language, "NORMAL_CLEARING",
                                 wait=max(1, round((outcome.expected_wait or 60) / 60)))
             return
-        await self._goodbye(call, OUTCOME_PROMPTS.get(outcome.kind, "system_error"), request.language,
+        await self._goodbye(call, OUTCOME_PROMPTS.get(outcome.kind, "system_error"), language,
                             "NORMAL_CLEARING" if outcome.kind != "failed" else "NORMAL_TEMPORARY_FAILURE")
 
     async def _goodbye(self, call: Any, prompt_id: str, lang: str, cause: str, **variables: Any) -> None:

@@ -27,6 +27,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from twisted.internet import defer
+
 log = logging.getLogger(__name__)
 
 #: Demo agent phones: answer after this many seconds, talk this long.
@@ -44,6 +46,7 @@ class AcdService:
     pool: Any
     gateway: Any
     reconciler: Any = None
+    recovery: Any = None  # Deferred of acd.resume.Recovery, once the switch answered after start
     features: Any = None
     handoff: Any = None
     stops: list[Callable[[], Any]] = field(default_factory=list)
@@ -119,8 +122,11 @@ def build_acd(engine: Any, prompts: Any = None) -> AcdService:
 
     attach_desk_events(engine, service)  # screen pops and agent states -> SSE topics desk:<agent_id>
 
+    service.reconciler.watchers.append(acd.resumer.watch)
+
     def started(engine: Any) -> None:
         service.reconciler.start(now=False)
+        resume_after_restart(engine, service)
         if engine.events is not None:  # the wallboard: ACD snapshots pushed on SSE topic "wallboard" every 2 s
             from admin.reports.live import WallboardFeed
 
@@ -131,8 +137,30 @@ def build_acd(engine: Any, prompts: Any = None) -> AcdService:
             demo_agents(engine, acd)
 
     engine.on_started.append(started)
+    engine.before_stop.append(lambda _engine: acd.resumer.release_all())  # waiting callers wait for the next engine
     log.info("ACD: %d queues, %d agents loaded", len(acd.queues), len(agents))
     return service
+
+
+def resume_after_restart(engine: Any, service: AcdService) -> Any:
+    """Once the switch answers: callers and callbacks the last engine left behind go back in line (acd/resume.py)."""
+    from acd.resume import LOOKBACK
+    from acd.store import open_callbacks, open_queue_calls, ts
+
+    acd = service.acd
+
+    def read(session: Any) -> tuple[list, list]:
+        return open_queue_calls(session, ts(acd.clock.seconds()) - LOOKBACK), open_callbacks(session)
+
+    async def run() -> Any:
+        await engine.switch.when_connected()
+        open_calls, callbacks = await service.gateway.run(read)
+        return await acd.resumer.recover(engine.switch, open_calls, callbacks)
+
+    d = defer.ensureDeferred(run())
+    d.addErrback(lambda f: log.error("restart recovery failed: %s", f.getTraceback()))
+    service.recovery = d
+    return d
 
 
 def demo_agents(engine: Any, acd: Any, answer_after: float = DEMO_ANSWER_AFTER,
@@ -184,24 +212,41 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
     application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff)
     engine.ivr = application
     engine.acd = service
-    return CallRouter(application.handle, service.features.handle, service.acd.callbacks).handle
+    return CallRouter(application.handle, service.features.handle, service.acd.callbacks, service.handoff.resume,
+                      service.acd.resumer.after_talk).handle
 
 
 class CallRouter:
-    """Sends each accepted call to the feature handler, the callback dialer, or the IVR."""
+    """Sends each accepted call to the feature handler, the callback dialer, back to its queue, or the IVR."""
 
-    def __init__(self, ivr: Callable[[Any], Any], features: Callable[[Any], Any], callbacks: Any) -> None:
+    def __init__(self, ivr: Callable[[Any], Any], features: Callable[[Any], Any], callbacks: Any,
+                 resume: Callable[[Any, Any], Any] | None = None,
+                 after_talk: Callable[[str, int | None], Any] | None = None) -> None:
         self.ivr = ivr
         self.features = features
         self.callbacks = callbacks
+        self.resume = resume
+        self.after_talk = after_talk
 
     async def handle(self, call: Any) -> None:
+        from acd.resume import AGENT_VAR, QueuePlace
+
         variables = call.variables
         if variables.get("hotline_feature"):
             await self.features(call)
             return
         if variables.get("hotline_callback_uuid"):
             await self._callback_leg(call)
+            return
+        place = QueuePlace.from_variables(variables) if self.resume is not None else None
+        if place is not None:  # it was waiting for an agent when the previous engine went away
+            await self.resume(call, place)
+            return
+        agent = variables.get(AGENT_VAR)
+        if agent and self.after_talk is not None:  # its conversation outlived the previous engine; now over
+            log.info("call %s: back after talking to agent %s across a restart; goodbye", call.uuid, agent)
+            self.after_talk(call.uuid, int(agent) if agent.isdigit() else None)
+            await call.hangup("NORMAL_CLEARING")
             return
         await self.ivr(call)
 

@@ -143,6 +143,7 @@ class CrmGateway:
         self._reactor = reactor
         self._pool = ThreadPool(minthreads=0, maxthreads=max_threads, name="hotline-crm")
         self._started = False
+        self._stopped = False
         self._log_pending: list[tuple[dict[str, Any], defer.Deferred]] = []
         self._log_busy = False  # a batch of interaction rows is being written (or about to be)
 
@@ -154,12 +155,16 @@ class CrmGateway:
             self._reactor.addSystemEventTrigger("during", "shutdown", self.stop)
 
     def stop(self) -> None:
+        """Stop the pool for good: a ThreadPool cannot start again, so later work fails cleanly (see ``run``)."""
+        self._stopped = True
         if self._started:
             self._started = False
             self._pool.stop()
 
     def run(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred:
         """Run ``work(session, *args, **kwargs)`` in one transaction on a pool thread."""
+        if self._stopped:  # the engine is shutting down: say so instead of failing inside the pool
+            return defer.fail(RuntimeError(f"CRM gateway stopped; {getattr(work, '__name__', 'work')} not run"))
         self.start()
 
         def in_transaction() -> Any:

@@ -247,8 +247,11 @@ class Channel(ChannelHeaders):
             h.append(("Application-Data", arg))
         return h + [("Application-UUID", app_uuid)]
 
-    def _complete(self, app: str, arg: str, app_uuid: str, response: str | None) -> None:
-        self.current_app = None
+    def _complete(self, app: str, arg: str, app_uuid: str, response: str | None, main: bool = False) -> None:
+        """An app returned: EXECUTE_COMPLETE, then the next one (``main``: the parking app, whose end leaves
+        the app runner alone -- a queued app may already be on its way)."""
+        if not main:
+            self.current_app = None
         if response is None:
             response = "_none_"
         self.last_response = response
@@ -258,7 +261,8 @@ class Channel(ChannelHeaders):
         extra += [("Application-Response", response), ("Application-UUID", app_uuid)]
         self.fire("CHANNEL_EXECUTE_COMPLETE", ("switch_core_session.c", "switch_core_session_exec", 2972),
                   extra=extra)
-        self._running = False
+        if not main:
+            self._running = False
         if self._teardown_pending:
             self._teardown()
         elif self._unpark_pending and self.up:
@@ -295,7 +299,7 @@ class Channel(ChannelHeaders):
         self.queue.extend(self.after_park)
         self.after_park.clear()
         self.fire("CHANNEL_UNPARK", ("switch_ivr.c", "switch_ivr_park", 1213))
-        self._complete(app, arg, app_uuid, self.last_response)
+        self._complete(app, arg, app_uuid, self.last_response, main=True)
 
     def break_media(self) -> None:
         """uuid_break: stop the current playback."""

@@ -54,6 +54,7 @@ class ScriptedLeg:
         self.announcements: list[list[str]] = []
         self.rings: list[Ring] = []
         self.cancelled = 0
+        self.places: list[dict] = []  # what keep_place wrote on the "channel", in order
 
     def when_gone(self) -> defer.Deferred:
         d: defer.Deferred = defer.Deferred()
@@ -73,6 +74,14 @@ class ScriptedLeg:
 
     def stop_hold(self) -> defer.Deferred:
         self.holding = False
+        return defer.succeed(None)
+
+    def keep_place(self, variables: Any) -> None:
+        self.places.append(dict(variables))
+
+    def let_go(self) -> defer.Deferred:
+        self.holding = False
+        self.let_go_calls = getattr(self, "let_go_calls", 0) + 1
         return defer.succeed(None)
 
     def connect(self, extension: str, variables: Any, ring_timeout: float, on_answer: Any) -> defer.Deferred:

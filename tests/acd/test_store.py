@@ -169,3 +169,28 @@ async def test_thread_pool_gateway_writes_the_state_log_off_the_reactor(fresh_db
     finally:
         pool.stop()
         engine.dispose()
+
+
+def test_open_queue_calls_are_the_queued_cdrs_that_never_ended(db_session, gateway):
+    from acd.store import open_queue_calls, ts
+
+    queue = Queue(name=f"restart{next(_n)}", strategy="longest-idle-agent")
+    db_session.add(queue)
+    db_session.flush()
+    cdr = DbCdr(gateway)
+
+    def queued(uuid: str, at: float, **fields) -> None:
+        cdr.write(CdrEvent("queued", uuid, at, {"queue_id": queue.id, "entered_at": at, **fields}))
+
+    queued("r-waiting", T0 + 10)
+    queued("r-talking", T0 + 20)
+    cdr.write(CdrEvent("answered", "r-talking", T0 + 30, {"agent_id": None}))
+    queued("r-ended", T0 + 5)
+    cdr.write(CdrEvent("ended", "r-ended", T0 + 50, {"disposition": "abandoned"}))
+    queued("r-old", T0 - 86_400)
+    queued("r-callback", T0 + 15, direction="outbound")
+    found = {c.uuid: c for c in open_queue_calls(db_session, ts(T0 - 3600)) if c.uuid.startswith("r-")}
+    assert sorted(found) == ["r-talking", "r-waiting"]
+    waiting, talking = found["r-waiting"], found["r-talking"]
+    assert (waiting.queue, waiting.entered_at, waiting.answered) == (queue.name, T0 + 10, False)
+    assert (talking.answered, talking.entered_at) == (True, T0 + 20)

@@ -177,3 +177,34 @@ def test_garbled_frame_on_one_connection_closes_only_that_connection(servers, si
     assert done == ["13800000402"]
     assert "13800000402" not in errors
     assert good.channel.hangup_cause == "NORMAL_CLEARING"
+
+
+@pytest_twisted.inlineCallbacks
+def test_released_call_is_not_hung_up_and_the_dialplan_goes_on_after_the_socket(servers, sim_for):
+    """A planned stop hands a caller back to the switch: the socket closes, the call lives on in the dialplan."""
+    in_music = defer.Deferred()
+
+    async def handler(call):
+        await call.answer()
+        await call.set_variables({"hotline_acd_queue": "sales", "hotline_acd_agent": ""})
+        if not in_music.called:
+            in_music.callback(call)
+        await call.playback("silence_stream://-1")  # endless, like hold music
+
+    server, port = serve(servers, handler)
+    sim = sim_for(port)
+    sim.set_target(DNIS, "socket(default);playback(silence_stream://200);hangup(USER_BUSY)")
+    call = sim.place_call("13800000201", DNIS, "wait_hangup")
+    engine_call = yield within(in_music, 5, "the handler to hold the caller")
+    assert call.channel.variables["hotline_acd_queue"] == "sales" and "hotline_acd_agent" not in call.channel.variables
+    other = sim.place_call("13800000202", DNIS, "wait_hangup")
+    yield poll(lambda: server.live_count == 2, 5, "both calls")
+    assert server.release([engine_call.uuid, "no-such-call"]) == [engine_call.uuid]
+    yield server.hangup_all("SYSTEM_SHUTDOWN")
+    yield within(other.finished, 5, "the other call to be hung up")
+    assert other.channel.hangup_cause == "SYSTEM_SHUTDOWN"
+    yield poll(lambda: not call.channel.bound, 5, "the released socket to close")
+    assert call.channel.up  # not hung up: the endless playback keeps it in the socket app
+    call.channel.break_media()  # what the next engine's start-up (uuid_transfer) or a let_go does
+    yield within(call.finished, 5, "the dialplan after the socket")
+    assert call.channel.hangup_cause == "USER_BUSY"
