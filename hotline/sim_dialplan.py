@@ -1,30 +1,65 @@
 """The simulator's copy of ``dialplans/public/hotline.xml``: what the real switch does with a hotline number.
 
 The simulator has no XML dialplan, so the engine (demo mode) and ``hotline
-sim`` install these rules: a hotline number goes to the engine's socket and,
-if the engine drops the connection with the caller still there, to
-``hotline_reconnect`` -- "one moment please", the socket again, at most
-:data:`RECONNECT_TRIES` visits, then a temporary-failure hang-up. Keep the two
-in step: ``tests/hotline/test_engine_restart.py`` runs a caller through this
-copy, ``tests/freeswitch/test_conf_xml.py`` checks the XML.
+sim`` install rules read from the shipped XML itself, so the two cannot drift:
+each extension that hands the call to the engine's ``socket`` routes its
+numbers (its ``destination_number`` expression) to the engine and, if the
+engine drops the connection with the caller still there, to
+``hotline_reconnect`` -- "one moment please", the socket again, at most as
+many visits as the extension's ``^x{1,N}$`` condition allows, then its
+anti-action (a temporary-failure hang-up). ``tests/hotline/test_engine_restart.py``
+runs callers through this copy; ``tests/freeswitch/test_conf_xml.py`` checks the XML.
 """
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-#: every 400 number, as the trunk may present it (+86 / 0086 prefixes)
-HOTLINE_NUMBERS = r"(?:\+?86|0086)?400\d{7}"
+HOTLINE_XML = Path(__file__).resolve().parents[1] / "dialplans" / "public" / "hotline.xml"
 RECONNECT = "hotline_reconnect"
-RECONNECT_TRIES = 10
-#: the pause between two tries (the XML's ``sleep 2000``), in ms
-RECONNECT_PAUSE_MS = 2000
 
 
-def install(simulator: Any, pause_ms: int = RECONNECT_PAUSE_MS) -> None:
+@dataclass(frozen=True)
+class HotlineDialplan:
+    """What the simulator needs from the XML."""
+
+    numbers: tuple[str, ...]  # destination_number expressions of the extensions that go to the engine
+    tries: int  # visits of hotline_reconnect before giving up
+    pause_ms: int  # its sleep between two tries
+    give_up: str  # its anti-action's hang-up cause
+
+
+def read(path: Path = HOTLINE_XML) -> HotlineDialplan:
+    """The engine-bound numbers and the reconnect loop of the shipped dialplan."""
+    numbers, tries, pause, cause = [], 0, 0, "NORMAL_TEMPORARY_FAILURE"
+    for ext in ET.parse(path).getroot().iter("extension"):
+        conditions = list(ext.iter("condition"))
+        apps = [(a.get("application"), a.get("data", "")) for a in ext.iter("action")]
+        if ext.get("name") == RECONNECT:
+            for cond in conditions:
+                match = re.fullmatch(r"\^x\{1,(\d+)\}\$", cond.get("expression", ""))
+                if match:
+                    tries = int(match.group(1))
+                    cause = next((a.get("data", cause) for a in cond.iter("anti-action")), cause)
+            pause = next((int(data) for app, data in apps if app == "sleep" and data.isdigit()), 0)
+        elif any(app == "socket" for app, _ in apps):
+            numbers += [c.get("expression", "") for c in conditions if c.get("field") == "destination_number"]
+    if not numbers or not tries:
+        raise ValueError(f"{path}: no engine-bound numbers or no bounded {RECONNECT} extension")
+    return HotlineDialplan(tuple(numbers), tries, pause, cause)
+
+
+def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan | None = None) -> HotlineDialplan:
     """Route hotline numbers as the shipped dialplan does (socket, then the bounded reconnect loop)."""
+    plan = plan or read()
     again = f"transfer({RECONNECT} XML public)"
-    simulator.set_target(HOTLINE_NUMBERS, f"socket(default);{again}")
-    simulator.set_target(RECONNECT, f"playback(ivr/ivr-one_moment_please.wav);sleep({pause_ms});socket(default);{again}",
-                         counter="hotline_reconnects", limit=RECONNECT_TRIES,
-                         otherwise="hangup(NORMAL_TEMPORARY_FAILURE)")
+    for expression in plan.numbers:
+        simulator.set_target(expression, f"socket(default);{again}")
+    pause = plan.pause_ms if pause_ms is None else pause_ms
+    simulator.set_target(RECONNECT, f"playback(ivr/ivr-one_moment_please.wav);sleep({pause});socket(default);{again}",
+                         counter="hotline_reconnects", limit=plan.tries, otherwise=f"hangup({plan.give_up})")
+    return plan

@@ -174,7 +174,23 @@ def test_every_agent_has_a_password_and_is_in_the_agents_profile_domain():
         assert variables["user_context"] == "default"
 
 
-HOTLINE_DIDS = ["4008001000", "4008001001", "4008001005", "+864008001009", "4008001012"]
+HOTLINE_DIDS = ["4008001234", "4008001001", "4008001005", "+864008001009", "4008001012", "4008005678"]
+
+
+def test_the_demo_numbers_agree_with_the_dialplan():
+    """Every entry point of the demo menu and every media plan of the demo shop is a number the trunk routes."""
+    import yaml
+
+    menu = yaml.safe_load((ROOT / "menus/demo.yaml").read_text(encoding="utf-8"))
+    shop = yaml.safe_load((ROOT / "crm_core/demo/data/shop.yaml").read_text(encoding="utf-8"))
+    plans = [p["dnis"] for key, value in shop.items() if isinstance(value, list)
+             for p in value if isinstance(p, dict) and "dnis" in p]
+    numbers = [str(n) for n in menu["entry_points"]] + plans
+    assert plans and len(numbers) > len(plans)
+    exts = [e for e in extensions(DIALPLANS / "public/hotline.xml")
+            if e.get("name") not in ("hotline_fax_in", "hotline_reconnect")]
+    for number in numbers:
+        assert any(number_regex(e).match(number) for e in exts), number
 
 
 def test_each_hotline_did_is_routed_to_the_engine_with_its_media_source():
@@ -285,3 +301,14 @@ def test_contexts_of_profiles_exist_and_campaign_is_not_reachable_from_sip():
         assert params(parse(CONF / f"sip_profiles/{profile}.xml"), "settings")["context"] != "campaign"
     gw = params(parse(CONF / "sip_profiles/trunk/itsp.xml").find("gateway"))
     assert gw["context"] == "public"
+
+
+def test_the_simulator_copy_of_the_hotline_dialplan_is_read_from_the_xml():
+    from hotline.sim_dialplan import read
+
+    plan = read()
+    assert plan.tries == 10 and plan.pause_ms == 2000 and plan.give_up == "NORMAL_TEMPORARY_FAILURE"
+    for did in HOTLINE_DIDS:
+        assert any(re.fullmatch(expression, did) for expression in plan.numbers), did
+    assert not any(re.fullmatch(expression, "4008001099") for expression in plan.numbers)  # fax: no engine
+    assert not any(re.fullmatch(expression, "4008002000") for expression in plan.numbers)
