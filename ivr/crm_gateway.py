@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from twisted.internet import defer
+from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
@@ -149,6 +150,7 @@ class CrmGateway:
         self._log_pending: list[tuple[dict[str, Any], defer.Deferred]] = []
         self._log_busy = False  # a batch of interaction rows is being written (or about to be)
         self.log_batch_window = log_batch_window
+        self._log_timer: IDelayedCall | None = None  # the batch waiting out its window
 
     def start(self) -> None:
         """Start the pool (stopped again at reactor shutdown)."""
@@ -158,7 +160,11 @@ class CrmGateway:
             self._reactor.addSystemEventTrigger("during", "shutdown", self.stop)
 
     def stop(self) -> None:
+        """Stop the pool; interaction rows still waiting out their batch window are written first."""
         if self._started:
+            if self._log_timer is not None and self._log_timer.active():
+                self._log_timer.cancel()
+                self._write_log_batch()  # queued before the pool stops, and the pool finishes its queue
             self._started = False
             self._pool.stop()
 
@@ -346,10 +352,11 @@ class CrmGateway:
         if not self._log_busy:
             self._log_busy = True
             # Steps of this and other calls logged within the window join this batch.
-            self._reactor.callLater(self.log_batch_window, self._write_log_batch)
+            self._log_timer = self._reactor.callLater(self.log_batch_window, self._write_log_batch)
         return waiter
 
     def _write_log_batch(self) -> None:
+        self._log_timer = None
         batch, self._log_pending = self._log_pending, []
         if not batch:
             self._log_busy = False
@@ -386,7 +393,7 @@ class CrmGateway:
     def _log_batch_done(self) -> None:
         """Rows asked for while the batch was written wait out a window too (else a busy engine writes 1-row batches)."""
         if self._log_pending:
-            self._reactor.callLater(self.log_batch_window, self._write_log_batch)
+            self._log_timer = self._reactor.callLater(self.log_batch_window, self._write_log_batch)
         else:
             self._log_busy = False
 

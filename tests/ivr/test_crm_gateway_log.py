@@ -55,3 +55,15 @@ async def test_a_bad_row_in_a_batch_fails_alone(crm_db):
             assert [r.call_uuid for r in session.scalars(select(Interaction))] == ["call-a"]
     finally:
         gateway.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_stop_writes_the_rows_still_waiting_out_the_window(crm_db):
+    gateway = CountingGateway(crm_db, reactor, max_threads=2, log_batch_window=30.0)
+    gateway.start()
+    waiting = step(gateway, "call-a", "hangup")
+    gateway.stop()  # the pool finishes its queue before it stops
+    assert gateway.transactions == 1
+    assert await waiting > 0
+    with transaction(crm_db) as session:
+        assert [r.summary for r in session.scalars(select(Interaction))] == ["hangup"]
