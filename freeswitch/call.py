@@ -25,6 +25,7 @@ Typed wrappers of the common applications live in :mod:`freeswitch.call_apps`.
 from __future__ import annotations
 
 import logging
+import random
 import uuid as uuidlib
 from typing import Any, Callable, Mapping, Protocol
 
@@ -35,7 +36,7 @@ from twisted.python.failure import Failure
 from freeswitch.call_apps import CallApps
 from freeswitch.dtmf import Dtmf, DtmfHandler, DtmfStream
 from freeswitch.esl.errors import CallHungUp, CommandError, CommandTimeout, ConnectionLost
-from freeswitch.esl.events import Event
+from freeswitch.esl.events import Event, parse_plain_headers
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,21 @@ class _Execution:
         self.timer: IDelayedCall | None = None
 
 
+_ids = random.Random()  # seeded from the OS once
+
+
+def _execute_id() -> str:
+    """A random version-4 UUID for an execute's ``Event-UUID``, made without a system call.
+
+    ``uuid4()`` reads ``os.urandom``, a system call that releases the GIL; with
+    the CRM gateway's database threads busy, getting it back made the reactor
+    wait up to a switch interval, once per execute (~9 per IVR call, seen in
+    ``bench/ivr_calls.py --profile``). These ids only have to be unique among a
+    call's executes, not unpredictable.
+    """
+    return str(uuidlib.UUID(int=_ids.getrandbits(128), version=4))
+
+
 def channel_variables(headers: Mapping[str, str]) -> dict[str, str]:
     """The ``variable_*`` headers of a channel event or connect reply, without the prefix."""
     return {k[9:]: v for k, v in headers.items() if k.startswith("variable_")}
@@ -120,6 +136,8 @@ class Call(CallApps):
         self.channel_name: str = channel_data.get("Channel-Name", "")
         self.core_uuid: str = channel_data.get("Core-UUID", "")
         self.variables: dict[str, str] = channel_variables(channel_data)
+        #: Raw ``variable_*`` lines of the last event merged into ``variables`` (see ``_merge_variables``).
+        self._variable_lines: set[bytes] = set()
         self.answered: bool = channel_data.get("Answer-State") == "answered"
         self.hung_up: bool = False
         self.hangup_cause: str | None = None
@@ -149,7 +167,7 @@ class Call(CallApps):
         """
         if self.hung_up:
             return defer.fail(self._hung_up_error())
-        app_uuid = str(uuidlib.uuid4())
+        app_uuid = _execute_id()
         deferred: defer.Deferred = defer.Deferred()
         execution = _Execution(app, deferred)
         self._executions[app_uuid] = execution
@@ -278,13 +296,11 @@ class Call(CallApps):
 
     def handle_event(self, event: Event) -> None:
         """Feed one event of this connection (called by the protocol)."""
-        if event.uuid and event.uuid != self.uuid:
-            return  # another leg (b-leg, loopback) -- not ours
-        if event.uuid:
-            # One comprehension over the (decoded-once) headers: this runs for every
-            # event of every call, ~115 headers each.
-            self.variables.update({key[9:]: value for key, value in event.headers.items()
-                                   if key[:9] == "variable_"})
+        uuid = event.uuid
+        if uuid:
+            if uuid != self.uuid:
+                return  # another leg (b-leg, loopback) -- not ours
+            self._merge_variables(event)
         name = event.name
         if name == "CHANNEL_EXECUTE_COMPLETE":
             self._execute_completed(event)
@@ -302,12 +318,39 @@ class Call(CallApps):
             except Exception:
                 log.exception("event listener failed on %r for call %s", event, self.uuid)
 
+    def _merge_variables(self, event: Event) -> None:
+        """Update ``variables`` from an event's ``variable_*`` headers, decoding only the lines that changed.
+
+        This runs for every event of every call, and decoding all ~115 headers
+        of each was the engine's top cost per IVR call. Consecutive events of a
+        channel repeat nearly all their variables byte for byte, and a line
+        equal to one of the last merged event is already in ``variables``, so
+        only the new lines are decoded, in wire order (the result is the same
+        as updating with every line). ``variables`` is only read by callers;
+        an event that names one variable twice with different values is not
+        something FreeSWITCH sends.
+        """
+        lines = event.raw_variable_lines()
+        if lines is None:  # already decoded (JSON/XML format, or read in full): nothing to save
+            self.variables.update(channel_variables(event.headers))
+            self._variable_lines = set()
+            return
+        if not lines:
+            return  # no variables on this event (DTMF...): variables unchanged, the last lines still hold
+        current = set(lines)
+        changed = current.difference(self._variable_lines)
+        if changed:
+            fresh = [line for line in lines if line in changed] if len(changed) > 1 else list(changed)
+            decoded = parse_plain_headers(b"\n".join(fresh).decode("utf-8", errors="replace"))
+            self.variables.update(channel_variables(decoded))
+        self._variable_lines = current
+
     def _execute_completed(self, event: Event) -> None:
         execution = self._executions.pop(event.get("Application-UUID", ""), None)
         if execution is None:
             return  # the socket app itself, or an app someone else started
         self._cancel_timer(execution)
-        complete = ExecuteComplete(event.headers, event.body)
+        complete = event.retyped(ExecuteComplete)
         if self.hung_up:
             execution.deferred.errback(
                 HungUpDuringExecute(self.uuid, self.hangup_cause or "NORMAL_CLEARING", execution.app, complete))

@@ -16,7 +16,7 @@ up with a busy switch (see ``bench/esl_parse.py``).
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from typing import Iterator, TypeVar
 from collections.abc import Mapping
 from xml.etree import ElementTree
 
@@ -29,6 +29,8 @@ EVENT_CONTENT_TYPES = frozenset({"text/event-plain", "text/event-json", "text/ev
 #: Single-header lookups answered from the raw block before decoding it all.
 _PEEK_LIMIT = 8
 _PEEK_KEYS: dict[str, tuple[bytes, bytes, int]] = {}
+
+_E = TypeVar("_E", bound="Event")
 
 
 class Event(Mapping[str, str]):
@@ -53,6 +55,44 @@ class Event(Mapping[str, str]):
         event._peeks = 0
         event.body = body
         return event
+
+    def retyped(self, cls: type[_E]) -> _E:
+        """This event as an instance of the subclass ``cls``, sharing its (maybe still undecoded) headers.
+
+        Wrapping an event in a richer type must not force the full decode
+        that lazy plain events exist to avoid.
+        """
+        event = cls.__new__(cls)
+        event._headers = self._headers
+        event._raw = self._raw
+        event._end = self._end
+        event._peeks = self._peeks
+        event.body = self.body
+        return event
+
+    def raw_variable_lines(self) -> list[bytes] | None:
+        """The undecoded lines from the first ``variable_*`` header to the last, or None once decoded.
+
+        What a call needs to keep its channel variables current without
+        decoding ~115 headers per event: the lines come back as sent (name and
+        URL-encoded value), so unchanged ones can be recognised by their bytes.
+        Lines between the first and the last variable that are not variables
+        themselves are included; events without variables give ``[]``.
+        """
+        raw = self._raw
+        if self._headers is not None or raw is None:
+            return None
+        limit = self._end
+        if raw.startswith(b"variable_"):
+            first = 0
+        else:
+            first = raw.find(b"\nvariable_", 0, limit)
+            if first == -1:
+                return []
+            first += 1
+        last = raw.rfind(b"\nvariable_", first, limit)
+        end = raw.find(b"\n", first if last == -1 else last + 1, limit)
+        return raw[first : limit if end == -1 else end].split(b"\n")
 
     # -- Mapping -------------------------------------------------------------
 
