@@ -95,6 +95,10 @@ def sim_child(args: argparse.Namespace) -> None:
     sim = Simulator(reactor, port=0, socket_port=args.engine_port, sounds_dir=workdir,
                     recordings_dir=workdir, idle_timeout=600)
     sim.start()
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the switch is C in production: keep this stand-in's GC stalls out of the engine's figures
     if args.exec_delay_ms is not None:
         def fast(kind, data) -> None:
             if kind == "channel_create":
@@ -105,6 +109,16 @@ def sim_child(args: argparse.Namespace) -> None:
     causes: dict[str, int] = {}
     gaps: dict[str, list[float]] = {s: [] for s in STEPS}
     lag: list[float] = []
+    beat_lag: list[float] = []  # how late a 20 ms timer fires in this process (it waits for a core too)
+    expected = [time.perf_counter() + 0.02]
+
+    def beat() -> None:
+        now = time.perf_counter()
+        beat_lag.append(max(0.0, now - expected[0]))
+        expected[0] = now + 0.02
+
+    beating = task.LoopingCall(beat)
+    beating.start(0.02, now=False)
     start_wall = time.perf_counter()
     start_cpu = time.process_time()
 
@@ -150,6 +164,7 @@ def sim_child(args: argparse.Namespace) -> None:
         cpu = time.process_time() - start_cpu
         print(json.dumps({**state, "causes": causes, "gaps": gaps, "wall": wall, "cpu": cpu,
                           "place_lag_p99": percentile(lag, 0.99),
+                          "reactor_lag_p99": percentile(beat_lag, 0.99) if beat_lag else None,
                           "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
         sim.stop()
         reactor.callLater(0.2, reactor.stop)
@@ -353,6 +368,51 @@ class Phase:
         self.label, self.calls, self.concurrency, self.rate = label, calls, concurrency, rate
 
 
+def gc_pauses() -> list[tuple[int, float]]:
+    """(generation, seconds) of every garbage collection in this process: a stall every call in flight feels."""
+    import gc
+
+    pauses: list[tuple[int, float]] = []
+    started = [0.0]
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((info["generation"], time.perf_counter() - started[0]))
+
+    gc.callbacks.append(watch)
+    return pauses
+
+
+def instrument_turnaround() -> list[float]:
+    """The engine's own share of the gap: a digit-reading app's EXECUTE_COMPLETE handled -> next execute sent.
+
+    The gap the caller hears also holds the switch's side (the simulator's
+    20 ms media frame before a queued app, and its process waiting for one of
+    the box's 2 cores); this list tells the two apart.
+    """
+    from freeswitch.call import Call
+
+    turnaround: list[float] = []
+    pending: dict[str, float] = {}
+    handle_event, execute = Call.handle_event, Call.execute
+
+    def timed_handle_event(self, event):
+        if event.name == "CHANNEL_EXECUTE_COMPLETE" and event.get("Application") in ("play_and_get_digits", "read"):
+            pending[self.uuid] = time.perf_counter()
+        return handle_event(self, event)
+
+    def timed_execute(self, app, arg=None, timeout=None):
+        started = pending.pop(self.uuid, None)
+        if started is not None:
+            turnaround.append(time.perf_counter() - started)
+        return execute(self, app, arg, timeout)
+
+    Call.handle_event, Call.execute = timed_handle_event, timed_execute  # type: ignore[method-assign]
+    return turnaround
+
+
 def run_phase(reactor, ctx: dict, phase: Phase, offset: int, profile: str | None):
     """One phase: spawn the simulator child, wait for it, return (Deferred of) the report dict."""
     from twisted.internet import defer, protocol
@@ -367,6 +427,8 @@ def run_phase(reactor, ctx: dict, phase: Phase, offset: int, profile: str | None
     dbfail0 = db.failures
     renders0 = ctx["synth"].calls
     prompts0 = len(ctx["prompt_waits"])
+    turn0 = len(ctx["turnaround"])
+    gc0 = len(ctx["gc"])
     ctx["peak"][0] = 0
     load_before = load1()
 
@@ -452,6 +514,7 @@ def run_phase(reactor, ctx: dict, phase: Phase, offset: int, profile: str | None
             "ivr_errors": errors, "peak_sessions": ctx["peak"][0], "db": samples, "db_failures": db.failures - dbfail0,
             "renders": ctx["synth"].calls - renders0, "lag": lag, "ivcsw": ivcsw,
             "prompt_waits": ctx["prompt_waits"][prompts0:], "load_before": load_before, "load_after": load1(),
+            "turnaround": ctx["turnaround"][turn0:], "gc": ctx["gc"][gc0:],
         }
 
     return child.done.addCallback(finish)
@@ -497,7 +560,17 @@ def report(r: dict) -> dict:
     print(f"  reactor lag (20 ms timer late by): p50 {1000 * percentile(r['lag'], 0.5):.1f} ms  p99 "
           f"{1000 * percentile(r['lag'], 0.99):.1f} ms  max {1000 * max(r['lag'] or [float('nan')]):.0f} ms; "
           f"involuntary context switches {r['ivcsw']} (preempted by other processes/threads)")
-    print(f"  simulator CPU {sim.get('cpu', float('nan')):.2f} s, {100 * out['sim_util']:.0f}% of one core")
+    sim_lag = sim.get("reactor_lag_p99")
+    print(f"  simulator CPU {sim.get('cpu', float('nan')):.2f} s, {100 * out['sim_util']:.0f}% of one core; its "
+          f"reactor lag p99 {1000 * sim_lag if sim_lag is not None else float('nan'):.1f} ms")
+    full = [seconds for generation, seconds in r["gc"] if generation == 2]
+    print(f"  garbage collections: {len(r['gc'])} ({len(full)} full), longest pause "
+          f"{1000 * max((p for _, p in r['gc']), default=0.0):.0f} ms, full ones total {1000 * sum(full):.0f} ms")
+    turn = r["turnaround"]
+    out["turn_p99_ms"] = 1000 * percentile(turn, 0.99) if turn else float("nan")
+    print(f"  engine turnaround (digits' EXECUTE_COMPLETE handled -> next execute sent, n={len(turn)}): p50 "
+          f"{1000 * percentile(turn, 0.5) if turn else float('nan'):.1f} ms  p99 {out['turn_p99_ms']:.1f} ms  "
+          f"max {1000 * max(turn, default=float('nan')):.0f} ms")
     print(f"  key -> next prompt (n={len(gaps)}): p50 {out['gap_p50_ms']:.0f} ms  p99 {out['gap_p99_ms']:.0f} ms  "
           f"max {1000 * max(gaps) if gaps else float('nan'):.0f} ms")
     for step in STEPS:
@@ -508,6 +581,8 @@ def report(r: dict) -> dict:
 
 
 def main() -> None:
+    from hotline.settings import CallServerSettings
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=1500, help="callers in the main phase")
     parser.add_argument("--concurrency", type=int, default=500, help="target concurrent calls in the main phase")
@@ -518,6 +593,11 @@ def main() -> None:
     parser.add_argument("--prompt-seconds", type=float, default=1.0, help="length of every prompt WAV")
     parser.add_argument("--think", type=float, default=0.3, help="caller's pause after a prompt before a key")
     parser.add_argument("--db-threads", type=int, default=8, help="CrmGateway pool threads (and DB connections)")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="leave start-up objects in full GC passes (hotline.engine.settle_memory is skipped)")
+    parser.add_argument("--switch-interval-ms", type=float, default=CallServerSettings.switch_interval_ms,
+                        help="sys.setswitchinterval for the engine process (the engine's callserver setting; "
+                             "CPython's own default is 5)")
     parser.add_argument("--exec-delay-ms", type=float, help="simulator delay before a queued app (default 20 ms)")
     parser.add_argument("--pg-url", default=os.environ.get("HOTLINE_TEST_PG_URL", DEFAULT_PG))
     parser.add_argument("--profile", help="cProfile the engine in the main phase: reactor thread into FILE, "
@@ -557,6 +637,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str, start_load: float) ->
     from crm_core import migrate
     from crm_core.db import make_engine, session_factory, transaction
     from freeswitch.callserver import CallServer
+    from hotline.engine import CALL_EVENTS, settle_memory
     from ivr.menu.store import import_and_publish
     from ivr.menu.yaml_io import load_yaml
     from ivr.prompts.cache import PromptCache
@@ -582,6 +663,9 @@ def run(args: argparse.Namespace, workdir: Path, url: str, start_load: float) ->
     plan, written = prerender(factory, builder, seeded, args.prompt_seconds, template)
     plan_file = workdir / "plan.json"
     plan_file.write_text(json.dumps(plan))
+    sys.setswitchinterval(args.switch_interval_ms / 1000.0)  # as hotline.engine does from the settings
+    print(f"GIL switch interval {args.switch_interval_ms:g} ms, per-call events beyond myevents: "
+          f"{', '.join(CALL_EVENTS) or 'none'}")
     print(f"python {sys.version.split()[0]}, reactor {type(reactor).__name__}, {os.cpu_count()} cores, "
           f"load average {start_load:.2f} at start; scratch PostgreSQL database seeded with {len(seeded)} "
           f"customers/orders, demo menu published, {written} prompts pre-rendered "
@@ -622,11 +706,15 @@ def run(args: argparse.Namespace, workdir: Path, url: str, start_load: float) ->
             handled[0] += 1
             peak[0] = max(peak[0], len(app.sessions) + 1)
 
-    server = CallServer(handle, reactor, exit_grace=10)
+    turnaround = instrument_turnaround()
+    pauses = gc_pauses()
+    if not args.no_gc_freeze:
+        settle_memory()  # as Engine.start does once everything is built
+    server = CallServer(handle, reactor, exit_grace=10, extra_events=CALL_EVENTS)  # as hotline.engine builds it
     port = server.start(reactor, "127.0.0.1", 0).getHost().port
     ctx = {"args": args, "app": app, "server": server, "db": db, "handled": handled, "peak": peak, "port": port,
            "workdir": workdir, "plan_file": plan_file, "hold_for": hold_for, "synth": synth,
-           "prompt_waits": prompt_waits}
+           "prompt_waits": prompt_waits, "turnaround": turnaround, "gc": pauses}
     phases = []
     if args.baseline_concurrency:
         phases.append(Phase("baseline", args.baseline_calls, args.baseline_concurrency,
@@ -660,7 +748,8 @@ def run(args: argparse.Namespace, workdir: Path, url: str, start_load: float) ->
     for r in results:
         steady = f"{100 * r['steady_util']:.0f}%" if r["steady_util"] is not None else "n/a"
         print(f"  {r['label']:8s} peak {r['peak']} calls, {r['calls_per_s']:5.1f} completed calls/s, gap p50 "
-              f"{r['gap_p50_ms']:4.0f} ms p99 {r['gap_p99_ms']:5.0f} ms, engine {r['cpu_per_call_ms']:.1f} ms CPU/call "
+              f"{r['gap_p50_ms']:4.0f} ms p99 {r['gap_p99_ms']:5.0f} ms (engine's share p99 {r['turn_p99_ms']:.0f} ms), "
+              f"engine {r['cpu_per_call_ms']:.1f} ms CPU/call "
               f"({100 * r['util']:.0f}% core, {steady} with all calls up; database {100 * r['db_share']:.0f}% of it), "
               f"simulator {100 * r['sim_util']:.0f}% core, failures {r['failures']}, load {r['load'][0]:.2f}->"
               f"{r['load'][1]:.2f}")

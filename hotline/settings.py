@@ -48,6 +48,9 @@ class CallServerSettings:
     host: str = "127.0.0.1"
     port: int = 8084
     linger: int = 10
+    #: how long a database or prompt thread may keep Python's GIL before the reactor, which serves every
+    #: call, gets it back (``sys.setswitchinterval``); CPython's 5 ms shows up whole in callers' key->prompt gaps
+    switch_interval_ms: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,8 @@ def validate(settings: Settings) -> None:
     ):
         if not 0 <= port <= 65535:
             raise SettingsError(f"{name} must be a TCP port (0-65535), got {port}")
+    if not 0.1 <= settings.callserver.switch_interval_ms <= 100:
+        raise SettingsError("callserver.switch_interval_ms must be between 0.1 and 100 (ms)")
     if settings.crm.blacklist_threshold < 1:
         raise SettingsError("crm.blacklist_threshold must be at least 1")
     if not 0.0 <= settings.asr.confidence <= 1.0:
