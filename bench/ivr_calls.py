@@ -109,16 +109,7 @@ def sim_child(args: argparse.Namespace) -> None:
     causes: dict[str, int] = {}
     gaps: dict[str, list[float]] = {s: [] for s in STEPS}
     lag: list[float] = []
-    beat_lag: list[float] = []  # how late a 20 ms timer fires in this process (it waits for a core too)
-    expected = [time.perf_counter() + 0.02]
-
-    def beat() -> None:
-        now = time.perf_counter()
-        beat_lag.append(max(0.0, now - expected[0]))
-        expected[0] = now + 0.02
-
-    beating = task.LoopingCall(beat)
-    beating.start(0.02, now=False)
+    beat_lag, _beating = timer_lag(reactor)  # this process waits for a core too
     start_wall = time.perf_counter()
     start_cpu = time.process_time()
 
@@ -368,6 +359,24 @@ class Phase:
         self.label, self.calls, self.concurrency, self.rate = label, calls, concurrency, rate
 
 
+def timer_lag(reactor) -> tuple[list[float], object]:
+    """How late a 20 ms timer fires on ``reactor``, sample by sample (and the LoopingCall, to stop it)."""
+    from twisted.internet import task
+
+    lag: list[float] = []
+    expected = [time.perf_counter() + 0.02]
+
+    def beat() -> None:
+        now = time.perf_counter()
+        lag.append(max(0.0, now - expected[0]))
+        expected[0] = now + 0.02
+
+    beating = task.LoopingCall(beat)
+    beating.clock = reactor
+    reactor.callLater(0.02, beating.start, 0.02, False)
+    return lag, beating
+
+
 def gc_pauses() -> list[tuple[int, float]]:
     """(generation, seconds) of every garbage collection in this process: a stall every call in flight feels."""
     import gc
@@ -455,20 +464,7 @@ def run_phase(reactor, ctx: dict, phase: Phase, offset: int, profile: str | None
         argv += ["--exec-delay-ms", str(args.exec_delay_ms)]
     cpu0, wall0 = time.process_time(), time.perf_counter()
     ivcsw0 = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
-    # Reactor lag: how late a 20 ms timer fires (the engine busy, or this process waiting for a core).
-    from twisted.internet import task
-
-    lag: list[float] = []
-    expected = [time.perf_counter() + 0.02]
-
-    def beat() -> None:
-        now = time.perf_counter()
-        lag.append(max(0.0, now - expected[0]))
-        expected[0] = now + 0.02
-
-    beating = task.LoopingCall(beat)
-    beating.clock = reactor
-    reactor.callLater(0.02, beating.start, 0.02, False)
+    lag, beating = timer_lag(reactor)  # the engine busy, or this process waiting for a core
     steady: dict[str, tuple[float, float]] = {}
     call_length = phase.concurrency / phase.rate
     arrivals = phase.calls / phase.rate
