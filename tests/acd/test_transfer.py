@@ -61,9 +61,14 @@ async def test_blind_transfer_to_extension_uses_uuid_transfer_and_frees_agent(ri
     assert rig.state(1) == "wrap_up"
     assert rig.cdr.records[caller.channel.uuid]["disposition"] == "transferred"
     await wait_for(lambda: caller.channel.profile["Destination-Number"] == "5000", what="the caller in 5000")
-    events = [(e["event"], e.get("app")) for e in caller.transcript]
-    after = events[events.index(("unbridge", None)):]
-    assert ("app", "answer") in after and ("app", "playback") in after  # the caller ran extension 5000
+
+    def apps_after_the_bridge() -> list:
+        events = [(e["event"], e.get("app")) for e in caller.transcript]
+        return events[events.index(("unbridge", None)):]
+
+    # the caller runs extension 5000 (its apps start one media frame apart)
+    await wait_for(lambda: ("app", "playback") in apps_after_the_bridge(), what="extension 5000's playback")
+    assert ("app", "answer") in apps_after_the_bridge()
     assert not [ch for ch in rig.sim.channels.values() if "1001" in ch.name and ch.up]
 
 
