@@ -26,6 +26,7 @@ from acd.records import CdrEvent, CdrSink, History, MemoryCdr, MemoryHistory
 from acd.routing import Router
 from acd.routing.router import Decision
 from acd.stats import QueueSnapshot, QueueStats
+from acd.waiting import WaitingLine
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def default_announcer(position: int, expected_wait: float | None) -> list[str]:
     return files
 
 
-class Acd:
+class Acd(WaitingLine):
     """Automatic call distribution for every queue of the engine."""
 
     def __init__(self, clock: IReactorTime, *, state_log: StateLog | None = None, cdr: CdrSink | None = None,
@@ -465,86 +466,6 @@ class Acd:
         log.info("call %s: abandoned in %s after %.0fs (%s)", caller.uuid, caller.queue, now - caller.entered_at,
                  cause)
         self._finish(caller, "abandoned", cause=cause, disposition="abandoned")
-
-    def _arm_max_wait(self, caller: WaitingCaller, config: QueueConfig) -> None:
-        caller.cancel_timer("max_wait")
-        if config.max_wait is None or config.overflow is None or caller.callback is not None:
-            return
-        delay = max(0.0, caller.queued_at + config.max_wait - self.clock.seconds())
-        caller.timers["max_wait"] = self.clock.callLater(delay, self._max_wait_reached, caller)
-
-    def _max_wait_reached(self, caller: WaitingCaller) -> None:
-        caller.timers.pop("max_wait", None)
-        if caller.done or caller.answered_at is not None:
-            return
-        if caller.offering is not None:  # let the ring finish; check again right after
-            caller.timers["max_wait"] = self.clock.callLater(1.0, self._max_wait_reached, caller)
-            return
-        self._overflow(caller, "max wait")
-
-    def _overflow(self, caller: WaitingCaller, why: str, add_first: bool = False) -> None:
-        config = self.queues[caller.queue].config
-        action = config.overflow
-        assert action is not None
-        now = self.clock.seconds()
-        self.stats.overflowed(caller.queue, now)
-        caller.decisions.append({"at": now, "call_uuid": caller.uuid, "queue": caller.queue, "agent_id": None,
-                                 "strategy": "overflow", "reason": f"{why}: {action.kind} {action.target or ''}".strip(),
-                                 "candidates": 0, "retry_at": None})
-        log.info("call %s: %s in %s -> overflow %s %s", caller.uuid, why, caller.queue, action.kind,
-                 action.target or action.widen or "")
-        if action.kind == "widen":
-            caller.overflowed = True
-            for skill, level in action.widen.items():
-                if level <= 0:
-                    caller.skills.pop(skill, None)
-                else:
-                    caller.skills[skill] = min(level, caller.skills.get(skill, level))
-            self.route(caller.queue)
-            return
-        if action.kind == "queue":
-            target = self.queue(action.target or "")
-            if not add_first:
-                self.queues[caller.queue].remove(caller)
-            caller.queue, caller.queued_at = target.config.name, now
-            self.stats.offered(caller.queue, now)
-            self._cdr(caller, "queued", queue=caller.queue, queue_id=target.config.db_id, overflow_from=config.name)
-            if config.max_length is not None and target.config.max_length is not None \
-                    and target.waiting_count() >= target.config.max_length:
-                self._finish(caller, "full", disposition="queue_full")
-                return
-            target.add(caller)
-            self._keep_place(caller)
-            if add_first:
-                caller.leg.when_gone().addCallback(lambda cause: self._caller_gone(caller, cause))
-                caller.leg.start_hold(target.config.music_on_hold)
-            self._arm_max_wait(caller, target.config)
-            self._arm_announcements(caller, target.config)
-            self.route(caller.queue)
-            return
-        self._finish(caller, "overflow", overflow=action, disposition=f"overflow_{action.kind}")
-
-    def _arm_announcements(self, caller: WaitingCaller, config: QueueConfig) -> None:
-        caller.cancel_timer("announce")
-        if config.announce_every and caller.callback is None:
-            caller.timers["announce"] = self.clock.callLater(config.announce_every, self._announce, caller)
-
-    def _announce(self, caller: WaitingCaller) -> None:
-        caller.timers.pop("announce", None)
-        if caller.done or caller.answered_at is not None:
-            return
-        self.callbacks.consider(caller)
-        if caller.done:
-            return
-        cq = self.queues[caller.queue]
-        if caller.offering is None:  # never talk over a ringing agent
-            position = cq.position(caller)
-            ewt = self.expected_wait(caller.queue, position)
-            try:
-                caller.leg.announce(list(self.announcer(position, ewt)))
-            except Exception:
-                log.exception("call %s: announcement failed", caller.uuid)
-        self._arm_announcements(caller, cq.config)
 
     def _finish(self, caller: WaitingCaller, kind: str, *, agent_id: int | None = None, talk: float = 0.0,
                 cause: str | None = None, overflow: Overflow | None = None, disposition: str = "",

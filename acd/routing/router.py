@@ -29,7 +29,6 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from acd.agents import AgentState
 from acd.exceptions import UnknownStrategy
 from acd.routing.base import Choice, RouteContext, Strategy, get_strategy
 

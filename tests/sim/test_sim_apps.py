@@ -166,6 +166,7 @@ def test_record_captures_spoken_audio_and_stops_on_silence(harness, answered):
     starts = event_times(harness, session, "RECORD_START")[0]
     stops = event_times(harness, session, "RECORD_STOP")[0]
     spoke = call.started + [e for e in call.transcript if e["event"] == "speak"][0]["t"]
+    assert starts <= spoke  # recording before the caller spoke
     assert stops - spoke == pytest.approx(2.0 + 3.0, abs=0.05)  # speech, then 3 s of silence hits
     ms = int(call.channel.variables["record_ms"])
     assert ms == 2000  # only the caller's audio is written; silence (no RTP) and the silent tail are not
