@@ -39,6 +39,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: how a request the ACD's own virtual hold made starts its note (the IVR's and agents' requests are not dialled
+#: automatically: they wait in the manual list for a person and their preferred window)
+VIRTUAL_HOLD_NOTE = "virtual hold"
+
+
+def is_virtual_hold(request: Mapping[str, Any]) -> bool:
+    """Was this request (a store row view) made by the ACD's virtual hold, i.e. is it the dialler's to call?"""
+    return str(request.get("note") or "").startswith(VIRTUAL_HOLD_NOTE)
+
+
 @dataclass(frozen=True)
 class CallbackPolicy:
     """How callbacks are offered and dialled."""
@@ -76,7 +86,8 @@ class MemoryCallbackStore:
     def create(self, *, number: str, customer_id: int | None, queue: str, call_uuid: str) -> defer.Deferred:
         rid = len(self.rows) + 1
         self.rows[rid] = {"id": rid, "number": number, "customer_id": customer_id, "queue_name": queue,
-                          "call_uuid": call_uuid, "status": "pending", "attempts": 0, "log": [], "claimed_by": None}
+                          "call_uuid": call_uuid, "status": "pending", "attempts": 0, "log": [], "claimed_by": None,
+                          "note": VIRTUAL_HOLD_NOTE}
         return defer.succeed(rid)
 
     def attempt(self, request_id: int, *, call_uuid: str, result: str, cause: str, final: bool) -> defer.Deferred:

@@ -19,8 +19,10 @@ Memory dies with the engine; the switch and the database do not. So:
   original entry time and a sequence number reserved in entry-time order, so
   callers who came later stay behind it. It is not counted as a new offer;
 * open CDR rows whose channel is gone are closed (``ENGINE_RESTART``), and
-  pending / scheduled callback requests are re-queued as virtual entries
-  (:meth:`acd.callbacks.CallbackManager.restore`).
+  the virtual-hold callback requests of the last 12 h still pending or
+  scheduled are re-queued as virtual entries
+  (:meth:`acd.callbacks.CallbackManager.restore`); requests from the IVR's
+  callback menu or an agent stay in the manual list, as before the restart.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from twisted.internet import defer
 
+from acd.callbacks import is_virtual_hold
 from acd.queues import next_seq
 from acd.records import CdrEvent
 
@@ -167,7 +170,9 @@ class Resumer:
                 self._keep_agent_on_call(call)
             else:
                 waiting.append((call.entered_at, call.uuid))
-        opened = [cb for cb in callbacks if cb.get("claimed_by") is None]
+        since = now - LOOKBACK.total_seconds()
+        opened = [cb for cb in callbacks if cb.get("claimed_by") is None and is_virtual_hold(cb)
+                  and _epoch(cb.get("created_at"), now) >= since]
         order = sorted([(t, "call", u) for t, u in waiting] +
                        [(_epoch(cb.get("created_at"), now), "callback", cb) for cb in opened],
                        key=lambda item: item[0])

@@ -22,6 +22,7 @@ from twisted.internet import defer, threads
 from twisted.python.threadpool import ThreadPool
 
 from acd.agents import AgentState, StateChange
+from acd.callbacks import VIRTUAL_HOLD_NOTE
 from acd.exceptions import CallbackUnavailable
 from acd.queues import Overflow, QueueConfig
 from acd.records import CdrEvent
@@ -278,10 +279,10 @@ def create_callback(session: Session, *, number: str, customer_id: int | None, q
 
     try:
         row = request_callback(session, number, customer_id=customer_id, queue_name=queue, call_uuid=call_uuid,
-                               note="virtual hold: keeps its place in line")
+                               note=VIRTUAL_HOLD_NOTE + ": keeps its place in line")
     except Exception:  # noqa: BLE001 -- an odd caller id still deserves its callback
         row = CallbackRequest(number=number[:20], customer_id=customer_id, queue_name=queue, call_uuid=call_uuid,
-                              status=enums.CallbackStatus.PENDING.value, note="virtual hold")
+                              status=enums.CallbackStatus.PENDING.value, note=VIRTUAL_HOLD_NOTE)
         session.add(row)
         session.flush()
     return row.id

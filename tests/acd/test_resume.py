@@ -158,15 +158,18 @@ def test_recovery_keeps_the_agent_of_a_surviving_conversation_on_call(h):
 def test_recovery_requeues_open_callbacks_pending_in_place_scheduled_as_due(h):
     h.queue()
     now = h.clock.seconds()
+    def request(rid, status, age, **kw):
+        return {"id": rid, "number": f"1380000000{rid}", "customer_id": None, "queue_name": "sales",
+                "status": status, "attempts": 0, "call_uuid": f"c{rid}", "claimed_by": None,
+                "created_at": now - age, "note": "virtual hold: keeps its place in line", **kw}
+
     callbacks = [
-        {"id": 5, "number": "13800000005", "customer_id": None, "queue_name": "sales", "status": "scheduled",
-         "attempts": 1, "call_uuid": "c5", "claimed_by": None, "created_at": now - 600},
-        {"id": 4, "number": "13800000004", "customer_id": 9, "queue_name": "sales", "status": "pending",
-         "attempts": 0, "call_uuid": "c4", "claimed_by": None, "created_at": now - 100},
-        {"id": 6, "number": "13800000006", "customer_id": None, "queue_name": "sales", "status": "pending",
-         "attempts": 0, "call_uuid": "c6", "claimed_by": 3, "created_at": now - 900},  # an agent has it
-        {"id": 7, "number": "13800000007", "customer_id": None, "queue_name": "nope", "status": "pending",
-         "attempts": 0, "call_uuid": "c7", "claimed_by": None, "created_at": now - 50},
+        request(5, "scheduled", 600, attempts=1),
+        request(4, "pending", 100, customer_id=9),
+        request(6, "pending", 900, claimed_by=3),  # an agent has it
+        request(7, "pending", 50, queue_name="nope"),
+        request(8, "pending", 60, note="IVR callback menu: afternoon"),  # a person calls it, in its window
+        request(9, "pending", 2 * 86400),  # the dialler does not wake a two-day-old request
     ]
     result = recover(h, FakeSwitch({}), [], callbacks)
     assert sorted(result.callbacks) == [4, 5]
