@@ -181,7 +181,7 @@ class Resumer:
                 if acd.callbacks.restore(item, entered, seq=next_seq()):
                     result.callbacks.append(item["id"])
                 continue
-            if await self._still_waiting(switch, item):
+            if await self._still_waiting(switch, item) and item not in acd.callers:  # not back by itself meanwhile
                 self.reserved[item] = next_seq()
                 try:
                     await switch.uuid_transfer(item, *self.reconnect)
