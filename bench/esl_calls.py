@@ -148,6 +148,28 @@ def sim_child(args: argparse.Namespace) -> None:
     reactor.run()
 
 
+def child_process():
+    """A ProcessProtocol for the simulator child: keeps its stdout (the JSON report), passes its stderr on;
+    ``.done`` fires when it exits."""
+    from twisted.internet import defer, protocol
+
+    class SimChild(protocol.ProcessProtocol):
+        def __init__(self) -> None:
+            self.out = b""
+            self.done: defer.Deferred = defer.Deferred()
+
+        def outReceived(self, data: bytes) -> None:
+            self.out += data
+
+        def errReceived(self, data: bytes) -> None:
+            sys.stderr.write(data.decode(errors="replace"))
+
+        def processEnded(self, reason) -> None:
+            self.done.callback(None)
+
+    return SimChild()
+
+
 def logging_off() -> None:
     import logging
 
@@ -206,7 +228,6 @@ def make_handler(stats: EngineStats, prompt: str, hold_ms: int, server_ref: list
 def run_phase(reactor, label: str, calls: int, concurrency: int, rate: float, workdir: Path,
               prompt: Path, profile: str | None, sim_profile: str | None, exec_delay_ms: float | None = None):
     """One phase (a Deferred of its report dict)."""
-    from twisted.internet import defer, protocol
 
     from freeswitch.callserver import CallServer
 
@@ -218,21 +239,7 @@ def run_phase(reactor, label: str, calls: int, concurrency: int, rate: float, wo
     port = server.start(reactor, "127.0.0.1", 0).getHost().port
     deadline = calls / rate + concurrency / rate + 60
 
-    class Child(protocol.ProcessProtocol):
-        def __init__(self) -> None:
-            self.out = b""
-            self.done: defer.Deferred = defer.Deferred()
-
-        def outReceived(self, data: bytes) -> None:
-            self.out += data
-
-        def errReceived(self, data: bytes) -> None:
-            sys.stderr.write(data.decode(errors="replace"))
-
-        def processEnded(self, reason) -> None:
-            self.done.callback(None)
-
-    child = Child()
+    child = child_process()
     argv = [sys.executable, __file__, "--sim-child", "--engine-port", str(port), "--calls", str(calls),
             "--rate", str(rate), "--workdir", str(workdir), "--deadline", str(deadline)]
     if sim_profile:

@@ -59,7 +59,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from esl_calls import logging_off, percentile  # noqa: E402
+from esl_calls import child_process, logging_off, percentile  # noqa: E402
 
 DNIS = "4008001234"
 DEFAULT_PG = "postgresql+psycopg://hotline:hotline@127.0.0.1:5432/hotline_test"
@@ -424,7 +424,6 @@ def instrument_turnaround() -> list[float]:
 
 def run_phase(reactor, ctx: dict, phase: Phase, offset: int, profile: str | None):
     """One phase: spawn the simulator child, wait for it, return (Deferred of) the report dict."""
-    from twisted.internet import defer, protocol
 
     args = ctx["args"]
     hold = ctx["hold_for"](phase.concurrency, phase.rate)
@@ -441,21 +440,7 @@ def run_phase(reactor, ctx: dict, phase: Phase, offset: int, profile: str | None
     ctx["peak"][0] = 0
     load_before = load1()
 
-    class Child(protocol.ProcessProtocol):
-        def __init__(self) -> None:
-            self.out = b""
-            self.done: defer.Deferred = defer.Deferred()
-
-        def outReceived(self, data: bytes) -> None:
-            self.out += data
-
-        def errReceived(self, data: bytes) -> None:
-            sys.stderr.write(data.decode(errors="replace"))
-
-        def processEnded(self, reason) -> None:
-            self.done.callback(None)
-
-    child = Child()
+    child = child_process()
     argv = [sys.executable, __file__, "--sim-child", "--engine-port", str(ctx["port"]), "--calls", str(phase.calls),
             "--rate", str(phase.rate), "--workdir", str(ctx["workdir"]), "--deadline", str(deadline),
             "--plan", str(ctx["plan_file"]), "--offset", str(offset), "--think", str(args.think),
