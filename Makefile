@@ -1,17 +1,21 @@
 # The two commands of the README contract:
 #   make run   - from nothing: venv, database, demo data, then engine + simulator + admin
 #   make test  - the whole test suite (SQLite; PostgreSQL too when HOTLINE_TEST_PG_URL is set)
+# Both install exactly what requirements.lock pins; `make lock` refreshes it from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test venv system-deps db demo clean bench
+.PHONY: run test venv lock system-deps db demo clean bench
 
-$(BIN)/hotline: pyproject.toml
+$(BIN)/hotline: pyproject.toml requirements.lock
 	bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
 	@touch $@
 
 venv: $(BIN)/hotline
+
+lock:
+	bash scripts/lock.sh "$(VENV)" "$(PYTHON)"
 
 run: venv
 	$(BIN)/hotline db upgrade

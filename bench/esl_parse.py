@@ -5,7 +5,7 @@ tens of thousands of CHANNEL_* events per second on the inbound connection;
 the engine's parser must never be the bottleneck (ARCHITECTURE "Growing").
 
 The stream is made of the REAL CHANNEL_* plain event frames captured from
-FreeSWITCH 1.11.1 (``../shared/fs-traces``), cycled to ``--events`` frames
+FreeSWITCH 1.11.1 (``tests/data/fs-traces.tar.xz``), cycled to ``--events`` frames
 (default 100,000, ~435 MB) and cut into chunks of 4-64 KiB (seeded, so every
 parser gets exactly the same byte sequence, generated on the fly).
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import io
 import logging
-import os
 import random
 import sys
 import time
@@ -48,7 +47,10 @@ from freeswitch.esl.frames import FrameParser  # noqa: E402
 
 def capture_frames() -> list[bytes]:
     """Wire bytes of every captured CHANNEL_* plain event frame."""
-    root = Path(os.environ.get("HOTLINE_FS_TRACES") or REPO.parent / "shared" / "fs-traces")
+    sys.path.insert(0, str(REPO / "tests"))
+    from fs_traces import traces_dir  # the captures the repository carries, unpacked once
+
+    root = traces_dir()
     out: list[bytes] = []
     for raw in sorted(root.rglob("*.fs_to_app.raw")):
         for frame in FrameParser().feed(raw.read_bytes()):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create the virtualenv and install Hotline with its test extras.
+# Create the virtualenv and install Hotline with its test extras, exactly as
+# requirements.lock pins them (versions and hashes; refresh with `make lock`).
 # On a fresh Debian machine, as root, it also installs the system packages the
 # product needs (espeak-ng and sox for prompts); as a normal user it says what is missing.
 set -euo pipefail
@@ -28,6 +29,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "bootstrap: creating $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[test]"
+# Only what the lock names, checked against its hashes: a new upstream release
+# changes nothing here until the lock is refreshed on purpose.
+"$VENV/bin/python" -m pip install -q --require-hashes --no-deps -r requirements.lock
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
+"$VENV/bin/python" -m pip check >/dev/null || {
+  "$VENV/bin/python" -m pip check >&2
+  echo "bootstrap: the installed set is inconsistent; refresh the lock with: make lock" >&2
+  exit 1
+}
 echo "bootstrap: ready ($VENV)"

@@ -25,7 +25,8 @@ if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
 PG_ENV = "HOTLINE_TEST_PG_URL"
-PG_SKIP_REASON = f"PostgreSQL tests need {PG_ENV}, e.g. postgresql+psycopg://user:pw@127.0.0.1:5432/postgres"
+PG_SKIP_REASON = (f"PostgreSQL tests: set {PG_ENV} to a role that may CREATE DATABASE, "
+                  "e.g. postgresql+psycopg://hotline:hotline@127.0.0.1:5432/hotline_test")
 
 #: Parameters for anything that runs once per database backend.
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -183,3 +184,18 @@ def make_promotion(db_session: Session) -> Callable[..., Any]:
     import factories
 
     return lambda products, **kw: factories.make_promotion(db_session, products, **kw)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line per reason tests were skipped, saying how to run them (instead of one line per test)."""
+    from collections import Counter
+
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.section("skipped tests, and what runs them")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"{count} skipped - {reason}")

@@ -5,7 +5,7 @@ Every channel event is: the core block (core.base_event), event-specific
 Old-Unique-ID...), the channel data (state, Answer-State, Hangup-Cause,
 codec, Caller-*, Other-Type + Other-Leg-*, variable_*), then the event's
 own trailing headers (Application, Playback-File-Path, DTMF-Digit...).
-The layout was read off the captures in ``shared/fs-traces``; the fidelity
+The layout was read off the captures in ``tests/data/fs-traces.tar.xz``; the fidelity
 tests compare it name by name.
 """
 

@@ -21,9 +21,8 @@ def _login(page, live_server: str, username: str = "supervisor", password: str =
     page.wait_for_url(f"{live_server}/admin/**")
 
 
+@pytest.mark.parametrize("admin_db_url", ["sqlite"], indirect=True)  # one backend is enough for the browser
 def test_reports_page_shows_a_drawn_chart_and_the_wallboard_renders(page, live_server, artifacts, admin_db_url):
-    if not admin_db_url.startswith("sqlite"):
-        pytest.skip("one backend is enough for the browser")
     _login(page, live_server)
     page.goto(f"{live_server}/admin/reports/?lang=en")
     chart = page.locator("#report-volume_by_hour svg.report-chart")

@@ -11,22 +11,15 @@ is rewritten to ours (same length, so Content-Length stays right). A recorded
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import pytest
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from freeswitch.callserver import CallServer, OutboundProtocol
 from freeswitch.esl.frames import FrameParser
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def traces_dir() -> Path:
-    return Path(os.environ.get("HOTLINE_FS_TRACES") or REPO.parent / "shared" / "fs-traces")
+from fs_traces import traces_dir
 
 
 @dataclass
@@ -38,12 +31,12 @@ class Segment:
 
 
 def load_trace(stem: str) -> list[Segment]:
-    """Segments of ``<traces>/<stem>.frames.jsonl``, frames sliced from ``.fs_to_app.raw``; skip if absent."""
+    """Segments of ``<traces>/<stem>.frames.jsonl``, frames sliced from ``.fs_to_app.raw``."""
     base = traces_dir() / stem
     jsonl = base.with_name(base.name + ".frames.jsonl")
     raw_path = base.with_name(base.name + ".fs_to_app.raw")
     if not jsonl.exists() or not raw_path.exists():
-        pytest.skip(f"FreeSWITCH trace {stem} not found under {traces_dir()} (set HOTLINE_FS_TRACES)")
+        raise FileNotFoundError(f"FreeSWITCH trace {stem} not found under {traces_dir()}")
     raw = raw_path.read_bytes()
     segments: list[Segment] = []
     pos = 0

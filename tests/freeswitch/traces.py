@@ -1,36 +1,27 @@
-"""Locating and loading the real FreeSWITCH captures (``../shared/fs-traces``).
+"""Loading the real FreeSWITCH captures the repository carries (``tests/data/fs-traces.tar.xz``).
 
-Set ``HOTLINE_FS_TRACES`` to use another copy; tests skip with a clear reason
-when the captures are absent.
+:mod:`fs_traces` finds them (``HOTLINE_FS_TRACES`` points at another copy);
+a missing copy is an error, not a skip: every replay test must run.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def traces_dir() -> Path:
-    return Path(os.environ.get("HOTLINE_FS_TRACES") or REPO.parent / "shared" / "fs-traces")
+from fs_traces import traces_dir
 
 
 def require_traces() -> Path:
     root = traces_dir()
     if not root.is_dir():
-        pytest.skip(f"FreeSWITCH captures not found at {root} (set HOTLINE_FS_TRACES)")
+        raise FileNotFoundError(f"FreeSWITCH captures not found at {root} (HOTLINE_FS_TRACES)")
     return root
 
 
 def stems() -> list[str]:
     """Every capture stem relative to the traces dir (``inbound/02_main_plain``)."""
-    root = traces_dir()
-    if not root.is_dir():
-        return []
+    root = require_traces()
     return sorted(
         str(p.relative_to(root))[: -len(".fs_to_app.raw")] for p in root.rglob("*.fs_to_app.raw")
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import struct
 import wave
@@ -23,8 +22,9 @@ from freeswitch.esl.frames import Frame, FrameParser
 from freeswitch.esl.urlcode import fs_url_decode
 from freeswitch.sim.phones import Endpoint
 from freeswitch.sim.simulator import Simulator
+from fs_traces import traces_dir
 
-TRACES = Path(os.environ.get("HOTLINE_FS_TRACES", Path(__file__).resolve().parents[3] / "shared" / "fs-traces"))
+TRACES = traces_dir()
 
 
 class Peer:
@@ -167,10 +167,6 @@ def trace_frames(stem: str) -> list[dict[str, Any]]:
     """The parsed frames of one capture (``inbound/02_main_plain``), both directions in order."""
     path = TRACES / f"{stem}.frames.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def traces_available() -> bool:
-    return TRACES.is_dir()
 
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -11,9 +11,8 @@ import re
 
 import pytest
 
-from sim_helpers import SimHarness, frame_kind, header_names, replay_outbound, skeleton, trace_frames, traces_available
+from sim_helpers import SimHarness, frame_kind, header_names, replay_outbound, skeleton, trace_frames
 
-pytestmark = pytest.mark.skipif(not traces_available(), reason="fs-traces not available")
 
 OUTBOUND = ["outbound/01_linger_exit", "outbound/02_linger_timeout", "outbound/03_nolinger",
             "outbound/04_remote_hangup", "calls/01_playback.outbound", "calls/03_record.outbound",
