@@ -14,6 +14,7 @@ the dialer chose: the call's CDR (``call_detail_records.uuid``) has the same.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm_core.db import Base, check_in
 from crm_core.enums import AttemptResult, CampaignMode
 from crm_core.types import created_at, intpk, str20, str40
+
+if TYPE_CHECKING:
+    from crm_core.models.campaigns import Campaign
 
 
 class CampaignAttempt(Base):
@@ -64,6 +68,7 @@ class CampaignAttempt(Base):
 
     answers: Mapped[list[CampaignAnswer]] = relationship(back_populates="attempt", cascade="all, delete-orphan",
                                                          order_by="CampaignAnswer.id")
+    campaign: Mapped[Campaign] = relationship()
 
 
 class CampaignQuestion(Base):
