@@ -128,3 +128,15 @@ def validate_ratio(value: Any) -> Decimal:
     if not Decimal(1) <= number <= Decimal(10):
         raise InvalidInput("dial ratio must be 1-10 calls per free agent", field="dial_ratio")
     return number
+
+
+def retry_decision(result: str, *, same_result_count: int, attempts: int, max_attempts: int,
+                   rule: RetryRule, at: dt.datetime) -> tuple[str, dt.datetime | None]:
+    """After a failed attempt: ("pending", when to try again) or ("failed", None) once a limit is reached.
+
+    ``same_result_count`` counts this attempt among the contact's attempts with the same result;
+    ``attempts`` is every real dial of the contact, this one included.
+    """
+    if same_result_count >= rule.max_attempts or attempts >= max_attempts:
+        return "failed", None
+    return "pending", at + dt.timedelta(minutes=rule.retry_minutes)

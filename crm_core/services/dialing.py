@@ -333,31 +333,35 @@ def close_attempt(session: Session, attempt_id: int, result: str, *, at: dt.date
         rule = rules.retry_rules(campaign.retry_rules, campaign.retry_minutes)[outcome.value]
         same = session.scalar(select(func.count()).where(CampaignAttempt.contact_id == contact.id,
                                                          CampaignAttempt.result == outcome.value)) or 0
-        if same >= rule.max_attempts or contact.attempts >= campaign.max_attempts:
-            contact.status, contact.next_attempt_at = ContactStatus.FAILED.value, None
-        else:
-            contact.status = ContactStatus.PENDING.value
-            contact.next_attempt_at = now + dt.timedelta(minutes=rule.retry_minutes)
+        contact.status, contact.next_attempt_at = rules.retry_decision(
+            outcome.value, same_result_count=same, attempts=contact.attempts, max_attempts=campaign.max_attempts,
+            rule=rule, at=now)
     session.flush()
     completed = complete_if_exhausted(session, campaign.id, actor=DIALER)
     return Closed(attempt.id, outcome.value, contact.status, contact.next_attempt_at, completed)
 
 
-def release_unsent(session: Session, attempt_id: int, *, at: dt.datetime | None = None,
-                   cause: str = "NOT_SENT") -> Closed:
-    """The switch never got the originate (not connected): close as failed without counting the try."""
+def release_unsent(session: Session, attempt_id: int, *, at: dt.datetime | None = None, cause: str = "NOT_SENT",
+                   blocked_until: dt.datetime | None = None) -> Closed:
+    """An attempt whose originate was never sent: the try is not counted and the contact is due again.
+
+    Either the switch was not reachable (result ``failed``, due again in a minute), or the calling
+    window closed between the claim and the originate (``blocked_until``: result ``blocked_hours``,
+    due again when the window opens).
+    """
     attempt = _attempt(session, attempt_id)
-    if attempt.ended_at is not None:
-        contact = session.get(CampaignContact, attempt.contact_id)
-        return Closed(attempt.id, attempt.result or "", contact.status if contact else "", None, already_closed=True)
-    now = at or utcnow()
-    attempt.ended_at, attempt.result, attempt.hangup_cause = now, AttemptResult.FAILED.value, cause[:40]
     contact = session.get(CampaignContact, attempt.contact_id, with_for_update=True)
     assert contact is not None
+    if attempt.ended_at is not None:
+        return Closed(attempt.id, attempt.result or "", contact.status, contact.next_attempt_at, already_closed=True)
+    now = at or utcnow()
+    result = AttemptResult.BLOCKED_HOURS if blocked_until is not None else AttemptResult.FAILED
+    attempt.ended_at, attempt.result, attempt.hangup_cause = now, result.value, cause[:40]
     contact.attempts = max(0, contact.attempts - 1)
-    contact.status, contact.next_attempt_at = ContactStatus.PENDING.value, now + dt.timedelta(minutes=1)
+    contact.status = ContactStatus.PENDING.value
+    contact.next_attempt_at = blocked_until or now + dt.timedelta(minutes=1)
     session.flush()
-    return Closed(attempt.id, AttemptResult.FAILED.value, contact.status, contact.next_attempt_at)
+    return Closed(attempt.id, result.value, contact.status, contact.next_attempt_at)
 
 
 def _store_answers(session: Session, attempt: CampaignAttempt, answers: Mapping[str, str], at: dt.datetime) -> None:
