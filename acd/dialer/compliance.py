@@ -129,6 +129,7 @@ class CampaignCompliance:
     def __init__(self, settings: CampaignSettings, clock: Seconds) -> None:
         self.rules = CallingRules.of(settings)
         self.clock = clock
+        self.zones = (settings.timezone, *settings.contact_timezones)
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock.seconds(), UTC)
@@ -138,5 +139,10 @@ class CampaignCompliance:
         return check_time(self.now(), self.rules, candidate.timezone)
 
     def campaign_open(self) -> Screen:
-        """Is it calling time in the campaign's own zone (a cheap check before claiming anything)?"""
+        """Is it calling time in the campaign's own zone?"""
         return check_time(self.now(), self.rules)
+
+    def any_zone_open(self) -> bool:
+        """May anybody in this campaign be called now, in the campaign's zone or a contact's own one?"""
+        now = self.now()
+        return any(check_time(now, self.rules, zone).allowed for zone in self.zones)

@@ -93,6 +93,7 @@ class CampaignSettings:
     blend_rule: str
     queue_id: int | None
     questions: tuple[Question, ...] = ()
+    contact_timezones: tuple[str, ...] = ()  # the contacts' own zones besides the campaign's
 
 
 def campaign_settings(session: Session, campaign_id: int) -> CampaignSettings:
@@ -101,6 +102,9 @@ def campaign_settings(session: Session, campaign_id: int) -> CampaignSettings:
     questions = tuple(Question(q.key, q.prompt, q.valid_digits) for q in session.scalars(
         select(CampaignQuestion).where(CampaignQuestion.campaign_id == campaign_id)
         .order_by(CampaignQuestion.position)))
+    zones = tuple(sorted(z for z in session.scalars(
+        select(CampaignContact.timezone).where(CampaignContact.campaign_id == campaign_id,
+                                               CampaignContact.timezone.is_not(None)).distinct()) if z))
     return CampaignSettings(
         id=c.id, name=c.name, status=c.status, mode=c.mode, pacing_version=c.pacing_version,
         dial_ratio=float(c.dial_ratio), abandon_cap=float(c.abandon_cap_percent) / 100.0,
@@ -108,7 +112,8 @@ def campaign_settings(session: Session, campaign_id: int) -> CampaignSettings:
         skip_holidays=bool(c.skip_holidays), holiday_country=c.holiday_country, max_attempts=c.max_attempts,
         retry=rules.retry_rules(c.retry_rules, c.retry_minutes), ring_seconds=c.ring_seconds, caller_id=c.caller_id,
         amd_policy=c.amd_policy, voice_file=c.voice_file, ivr_script=c.ivr_script,
-        abandon_message=c.abandon_message, blend_rule=c.blend_rule, queue_id=c.queue_id, questions=questions)
+        abandon_message=c.abandon_message, blend_rule=c.blend_rule, queue_id=c.queue_id, questions=questions,
+        contact_timezones=zones)
 
 
 def running_campaigns(session: Session) -> list[tuple[int, int, str]]:
