@@ -247,6 +247,8 @@ class Dialer:
             "origination_caller_id_name": self.config.caller_id_name,
             "hotline_campaign_id": settings.id, "hotline_contact_id": claim.contact_id,
             "hotline_attempt_id": claim.attempt_id, "hotline_amd": settings.amd_policy,
+            # what the campaign dialplan plays if the engine cannot take the answered call
+            "hotline_abandon_message": settings.abandon_message or self.config.identification_file,
         }
         dial = self.config.dial_string.format(national=national_digits(claim.number), e164=claim.number,
                                               digits=claim.number.lstrip("+"))
@@ -282,7 +284,13 @@ class Dialer:
             return  # not ours, or its handler closes it with the whole story
         cause = event.get("Hangup-Cause") or "NORMAL_CLEARING"
         if attempt.result is None:
-            attempt.result = "answered" if attempt.answered_at is not None else result_for_cause(cause)
+            if attempt.answered_at is None:
+                attempt.result = result_for_cause(cause)
+            elif attempt.recovered:  # a previous run of the engine had it: it was handled there
+                attempt.result = "answered"
+            else:  # answered, but the engine never got it: the dialplan's identification message, then gone
+                attempt.result = "abandoned"
+                self._pacer(attempt).abandoned(self.clock.seconds())
         attempt.cause = attempt.cause or cause
         self._close(attempt)
 

@@ -20,6 +20,7 @@ from crm_core.models import CampaignAttempt
 from crm_core.services.campaign_contacts import ContactRow, add_contacts
 from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign
 from freeswitch.callserver import CallServer
+from hotline.sim_dialplan import install_campaign
 from loopback_clock import LoopbackClock
 
 ME = Actor("manager")
@@ -53,9 +54,8 @@ class DialerRig:
         server = CallServer(self.dialer.handle_call, self.clock, linger=True)
         server.start(reactor, "127.0.0.1", 0)
         self.servers.append(server)
-        self.sim.set_target("hotline_campaign", f"set(hotline_entry=campaign);set(hangup_after_bridge=false);"
-                                                f"socket(127.0.0.1:{server.listening_port} async full);"
-                                                f"hangup(NORMAL_TEMPORARY_FAILURE)")
+        self.sim.core.socket_target = ("127.0.0.1", server.listening_port)  # this engine's CallServer
+        install_campaign(self.sim)
         import factories
 
         for n in range(agents):

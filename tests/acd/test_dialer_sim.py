@@ -229,3 +229,43 @@ async def test_a_restart_mid_campaign_loses_no_attempt_and_dials_nobody_twice(tm
         assert {contact_of(db_session, campaign.id, n).status for n in contacts} == {"done"}
     finally:
         await rig.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_predictive_on_the_simulator_holds_the_2_second_rule_and_the_abandonment_cap(rig, factories,
+                                                                                          db_session):
+    from freeswitch.sim.callees import CalleeMix
+
+    rig.sim.directory.callees = CalleeMix(seed=11, talk_median=40.0)
+    contacts = numbers(factories, 150)
+    await rig.start(agents=6)
+    campaign = rig.campaign(contacts, mode="predictive", amd_policy="hangup", ring_seconds=20, max_attempts=1,
+                            abandon_cap_percent=3)
+    await rig.dialer.start()
+    await rig.run(20 * 60.0)
+    rows = [a for a in rig.attempts(campaign.id) if a.call_uuid]
+    results = {r: sum(1 for a in rows if a.result == r) for r in {a.result for a in rows}}
+    live = results.get("answered", 0) + results.get("abandoned", 0)
+    assert live >= 20, results  # enough people answered to judge
+    assert results.get("abandoned", 0) <= 0.03 * live
+    for attempt in rows:
+        if attempt.result == "answered":  # every connected call reached its agent within the deadline
+            assert attempt.agent_id is not None and attempt.wait_to_agent_seconds <= 2.0
+    assert len(rig.dialled()) == len(rows) == len(set(rig.dialled()))  # one call per number at a time, no repeats
+    assert results.get("machine", 0) > 0 and results.get("no_answer", 0) > 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_answered_call_the_engine_cannot_take_hears_the_identification_message(rig, factories, db_session):
+    (person,) = numbers(factories, 1)
+    rig.sim.directory.external[person[3:]] = Endpoint(answer_after=5.0)
+    await rig.start(agents=1)
+    campaign = rig.campaign([person], abandon_message="campaigns/we-called.wav")
+    await rig.dialer.start()
+    await rig.run(1.0)
+    await rig.servers[-1].stop_listening()  # the engine's call server is gone when the person answers
+    rig.sim.core.socket_target = ("127.0.0.1", 1)
+    await rig.run(30.0)
+    (attempt,) = rig.attempts(campaign.id)
+    assert attempt.result == "abandoned" and attempt.hangup_cause == "NORMAL_TEMPORARY_FAILURE"
+    assert (attempt.call_uuid, "campaigns/we-called.wav") in rig.played
