@@ -100,7 +100,7 @@ class CampaignRun:
         view = agents.view(self.settings.id)
         ringing = [now - a.placed_at for a in self.attempts.values() if a.ringing]
         waiting = sum(1 for a in self.attempts.values() if a.live and a.result is None)
-        return Snapshot(view.free, view.busy_elapsed, ringing, waiting)
+        return Snapshot(view.free, view.busy_elapsed, ringing, waiting, lines_in_use=len(self.attempts))
 
 
 class Dialer:

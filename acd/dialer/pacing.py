@@ -5,33 +5,38 @@ snapshot of the campaign's agents and lines, whenever something changes
 and at least once a second, and places that many new calls.
 
 * preview: none (the agent dials from the desk);
+* automated (``ivr``): no agents; as many calls as the campaign's lines allow;
 * progressive: one call per free agent, counting calls already ringing;
 * ratio: ``ratio`` calls per free agent (the common naive baseline);
 * predictive: a probabilistic over-dial with abandonment control.
 
-The predictive model. Over the next ``H`` seconds (the median time a new
-call takes to be answered, plus the 2-s connect deadline):
+The predictive model. At checkpoints ``t`` = 2, 4, ... seconds ahead (up to
+the time nearly every live answer has come):
 
-* live answers ``X`` = answered calls waiting now + each ringing call's
-  chance to turn live within ``H`` given how long it has already rung
-  (from the live answer rate and the recent answer-time and failure-time
-  distributions) + each new call's chance;
-* agents ``A`` = free agents + each busy agent's chance of finishing within
-  ``H`` given how long its call has lasted (a lognormal fitted to recent
-  handle times).
+* live answers by ``t``, ``X(t)`` = answered calls waiting now + each
+  ringing call's chance to turn live by ``t`` given how long it has already
+  rung (from the live answer rate and the recent answer-time and
+  failure-time distributions, learnt in the order calls were placed) + each
+  new call's chance;
+* agents by ``t`` + the connect deadline, ``A(t)`` = free agents + each busy
+  agent's chance of finishing by then given how long its call has lasted
+  (a lognormal fitted to recent handle times).
 
-An answered call finds no agent when ``X > A``: the expected number of
-abandons in the window is ``E[(X - A)+]`` (exact sums of Bernoulli
-variables when they are few, a normal approximation otherwise). The pacer
-places the largest number of new calls for which ``E[(X - A)+] / E[X]``
-stays at or under a target. The target is the campaign's cap scaled by the
-abandonment budget actually left: ``cap * clamp(0.25 + 0.25 * h, 0.25,
-1.5)`` where ``h`` is how many more abandons the campaign and its rolling
-30 days could absorb right now without exceeding the cap. So the model
-gives the responsiveness (it sees agents about to free up and calls about
-to be answered) and the budget closes the loop: when the real
-abandonment runs above the cap the pacer dials almost progressively until
-it is back under, whatever the model's bias. It never hangs up a ringing
+An answer finds no agent when ``X(t) > A(t)``; ``E[(X(t) - A(t))+]`` is
+computed exactly (sums of Bernoulli variables) when few calls are involved,
+with a normal approximation otherwise. The pacer places the largest number
+of new calls for which the worst checkpoint's expected shortfall, per live
+answer the calls in flight will bring, stays at or under a target.
+
+The target closes the loop on what really happens. It is ``0.75 x cap x
+gain``: the gain is a stochastic-approximation estimate that rises a little
+with every connected call and falls with every abandoned one, settling
+where the real abandon rate is 75 % of the cap whatever the model's bias;
+and while the campaign (or its rolling 30 days) has less than three
+abandons of budget left -- at the start, or after a bad minute -- the
+target is cut to a tenth. So the model gives the responsiveness (it sees
+agents about to free up and calls about to be answered) and the real
+counts keep the campaign under its cap. It never hangs up a ringing
 call to correct itself. See docs/outbound.md.
 """
 
@@ -45,6 +50,8 @@ from acd.dialer.stats import AbandonBudget, DialStats, HandleTimes
 from crm_core.campaign_rules import CONNECT_DEADLINE_SECONDS
 
 PREVIEW, PROGRESSIVE, RATIO, PREDICTIVE, AUTOMATED = "preview", "progressive", "ratio", "predictive", "ivr"
+#: Lines an automated campaign holds at once when the trunk limit is not set.
+AUTOMATED_LINES = 30
 #: Above this many Bernoulli terms the normal approximation replaces the exact convolution.
 EXACT_LIMIT = 40
 #: The calibration gain: its bounds and learning rate (the log-gain moves by ETA per live answered call at the aim).
@@ -75,6 +82,7 @@ class Snapshot:
     busy_elapsed: Sequence[float] = ()  # seconds into the current call (talk + wrap-up) of each busy agent
     ringing_elapsed: Sequence[float] = ()  # seconds since each unanswered in-flight call was placed
     waiting: int = 0  # answered live calls waiting for an agent right now
+    lines_in_use: int | None = None  # every call of the campaign still up (automated campaigns pace on lines)
 
 
 @dataclass(frozen=True)
@@ -141,8 +149,11 @@ class Pacer:
             room = min(room, self.policy.max_lines - in_flight)
         if mode in (PREVIEW,) or room <= 0:
             calls = 0
-        elif mode in (PROGRESSIVE, AUTOMATED):
-            calls = snap.free_agents - in_flight if mode == PROGRESSIVE else room
+        elif mode == PROGRESSIVE:
+            calls = snap.free_agents - in_flight
+        elif mode == AUTOMATED:  # no agents: as many calls as the lines allow
+            used = snap.lines_in_use if snap.lines_in_use is not None else in_flight
+            calls = (self.policy.max_lines or AUTOMATED_LINES) - used
         elif mode == RATIO:
             calls = math.ceil(self.policy.ratio * snap.free_agents) - in_flight
         else:

@@ -41,6 +41,13 @@ def test_preview_never_dials_and_progressive_gives_one_call_per_free_agent_count
     assert pacer(PROGRESSIVE).decide(Snapshot(1, ringing_elapsed=[1.0], waiting=1), 0).calls == 0
 
 
+def test_automated_campaigns_fill_their_lines_without_agents():
+    from acd.dialer.pacing import AUTOMATED, AUTOMATED_LINES
+
+    assert pacer(AUTOMATED, max_lines=10).decide(Snapshot(0, lines_in_use=4), 0).calls == 6
+    assert pacer(AUTOMATED).decide(Snapshot(0, lines_in_use=0), 0).calls == AUTOMATED_LINES
+
+
 def test_fixed_ratio_keeps_ratio_lines_per_free_agent_and_the_trunk_limit_holds_for_every_mode():
     assert pacer(RATIO, ratio=2.5).decide(Snapshot(4, ringing_elapsed=[1.0] * 3), 0).calls == 7
     assert pacer(RATIO, ratio=2.5, max_lines=5).decide(Snapshot(4, ringing_elapsed=[1.0] * 3), 0).calls == 2

@@ -269,3 +269,19 @@ async def test_an_answered_call_the_engine_cannot_take_hears_the_identification_
     (attempt,) = rig.attempts(campaign.id)
     assert attempt.result == "abandoned" and attempt.hangup_cause == "NORMAL_TEMPORARY_FAILURE"
     assert (attempt.call_uuid, "campaigns/we-called.wav") in rig.played
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_voice_file_campaign_plays_its_message_to_whoever_answers_without_agents(rig, factories, db_session):
+    contacts = numbers(factories, 3)
+    for n in contacts:
+        rig.sim.directory.external[n[3:]] = Endpoint(answer_after=3.0)
+    await rig.start(agents=0)
+    voice = rig.sound("campaigns/cod-reminder.wav", 9.0)
+    campaign = rig.campaign(contacts, mode="ivr", voice_file=voice)
+    await rig.dialer.start()
+    await rig.run(40.0)
+    rows = rig.attempts(campaign.id)
+    assert [(a.result, a.message_left) for a in rows] == [("answered", True)] * 3
+    assert all(a.agent_id is None for a in rows) and {(a.call_uuid, voice) for a in rows} <= set(rig.played)
+    assert {contact_of(db_session, campaign.id, n).status for n in contacts} == {"done"}
