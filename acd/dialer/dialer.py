@@ -20,7 +20,7 @@ A paused or stopped campaign gets no new claims (the claim itself refuses
 them, so it is "at once"); calls in flight run to their end. Edits of a
 running campaign arrive with the claims' ``pacing_version`` and are
 reloaded. At start the dialer resolves the open attempts it left behind
-(``recover_open_attempts``: live channels are watched to their end, the
+(``attempt_recovery.recover_open_attempts``: live channels are watched to their end, the
 rest closed from what is known) and restores each campaign's abandon
 counts, so a restart loses no attempt and dials nobody twice.
 """
@@ -45,7 +45,7 @@ from acd.dialer.pacing import Pacer, PacingPolicy, Snapshot
 from acd.dialer.stats import AbandonBudget
 from crm_core.campaign_rules import CONNECT_DEADLINE_SECONDS
 from crm_core.phones import national_digits
-from crm_core.services import dialing
+from crm_core.services import attempt_recovery, campaign_figures, dialing
 from freeswitch.esl.errors import ApiError, NotConnected
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class Dialer:
             self._loop.stop()
         self._loop = None
 
-    async def recover(self) -> dialing.Recovery:
+    async def recover(self) -> attempt_recovery.Recovery:
         """Resolve the open attempts of this engine: keep watching live channels, close the rest."""
         live: dict[str, bool] = {}
         try:
@@ -154,8 +154,8 @@ class Dialer:
         except Exception as exc:  # no switch: nothing is live that we could watch
             log.warning("dialer recovery without the switch's channel list: %s", exc)
         engine, now = self.config.engine_id, self._now()
-        report: dialing.Recovery = await self.gateway.run(
-            lambda s: dialing.recover_open_attempts(s, engine, live, now=now))
+        report: attempt_recovery.Recovery = await self.gateway.run(
+            lambda s: attempt_recovery.recover_open_attempts(s, engine, live, now=now))
         for kept in report.kept:
             run = await self._run_for(kept.campaign_id)
             claim = dialing.Claim(kept.attempt_id, kept.campaign_id, kept.contact_id, None, kept.number,
@@ -173,7 +173,7 @@ class Dialer:
             settings = await self.gateway.run(lambda s: dialing.campaign_settings(s, campaign_id))
             run = CampaignRun(settings, self.clock, self.config)
             now = self._now()
-            counts = await self.gateway.run(lambda s: dialing.abandon_counts(s, campaign_id, now=now))
+            counts = await self.gateway.run(lambda s: campaign_figures.abandon_counts(s, campaign_id, now=now))
             run.pacer.budget = AbandonBudget(settings.abandon_cap, answered=counts.answered,
                                              abandoned=counts.abandoned, answered_window=counts.answered_30d,
                                              abandoned_window=counts.abandoned_30d, now=self.clock.seconds())

@@ -247,8 +247,9 @@ def blocked_numbers(session: Session, numbers: list[str], *, now: dt.datetime | 
         for number in session.scalars(select(DoNotCall.number).where(
                 DoNotCall.number.in_(chunk), or_(DoNotCall.expires_at.is_(None), DoNotCall.expires_at > now))):
             out[number] = SKIP_DO_NOT_CALL
-        for number in session.scalars(select(CustomerPhone.e164).join(Customer, Customer.id == CustomerPhone.customer_id)
-                                      .where(CustomerPhone.e164.in_(chunk), Customer.is_blacklisted.is_(True))):
+        owned_by_blacklisted = (select(CustomerPhone.e164).join(Customer, Customer.id == CustomerPhone.customer_id)
+                                .where(CustomerPhone.e164.in_(chunk), Customer.is_blacklisted.is_(True)))
+        for number in session.scalars(owned_by_blacklisted):
             out.setdefault(number, SKIP_BLACKLISTED)
     return out
 

@@ -16,10 +16,9 @@ contact's savepoint).
 ``close_attempt`` records the result and moves the contact on: done,
 pending again after its disposition's retry spacing, or failed once its
 attempts are used up; it completes the campaign when nothing remains.
-``recover_open_attempts`` resolves the open attempts an engine left behind
-when it stopped: live channels are kept, the others are closed from what is
-known (answered, or the CDR shows an answer), so no attempt is lost and no
-number is dialled twice.
+Resolving the open attempts an engine left behind is in
+``crm_core.services.attempt_recovery``; the figures (abandon counts, a
+campaign's summary) in ``crm_core.services.campaign_figures``.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from crm_core import campaign_rules as rules
 from crm_core.enums import AttemptResult, CampaignStatus, ContactStatus
 from crm_core.exceptions import InvalidInput, NotFound
 from crm_core.models import (
-    CallDetailRecord,
     Campaign,
     CampaignAnswer,
     CampaignAttempt,
@@ -50,10 +48,7 @@ from crm_core.types import utcnow
 
 #: How an engine's open attempts are named when it did not say (one engine per box).
 DEFAULT_ENGINE_ID = "engine"
-#: Open attempts of *another* engine older than this are resolved by whoever recovers (that engine is gone).
-STALE_ATTEMPT_AGE = dt.timedelta(hours=6)
 DIALER = Actor("dialer")
-LOST_ON_RESTART = "LOST_ON_RESTART"
 
 
 class UnknownAttempt(NotFound):
@@ -391,122 +386,3 @@ def record_answer(session: Session, attempt_id: int, question_key: str, answer: 
     attempt = _attempt(session, attempt_id)
     _store_answers(session, attempt, {question_key: answer}, at or utcnow())
     session.flush()
-
-
-# -- recovery ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenAttempt:
-    attempt_id: int
-    campaign_id: int
-    contact_id: int
-    number: str
-    call_uuid: str | None
-    answered: bool
-
-
-@dataclass
-class Recovery:
-    kept: list[OpenAttempt] = field(default_factory=list)  # their channels still live: watch them
-    closed: list[Closed] = field(default_factory=list)
-
-
-def open_attempts(session: Session, engine_id: str, *, now: dt.datetime | None = None) -> list[OpenAttempt]:
-    """Open attempts this engine claimed, and those of any engine that are older than STALE_ATTEMPT_AGE."""
-    now = now or utcnow()
-    rows = session.scalars(select(CampaignAttempt).where(
-        CampaignAttempt.ended_at.is_(None),
-        (CampaignAttempt.claimed_by == engine_id[:40]) | (CampaignAttempt.started_at < now - STALE_ATTEMPT_AGE))
-        .order_by(CampaignAttempt.id))
-    return [OpenAttempt(a.id, a.campaign_id, a.contact_id, a.number, a.call_uuid, a.answered_at is not None)
-            for a in rows]
-
-
-def recover_open_attempts(session: Session, engine_id: str, live: Mapping[str, bool], *,
-                          now: dt.datetime | None = None) -> Recovery:
-    """Resolve left-behind attempts: ``live`` maps the switch's live channel uuids to "answered"."""
-    now = now or utcnow()
-    report = Recovery()
-    for item in open_attempts(session, engine_id, now=now):
-        if item.call_uuid and item.call_uuid in live:
-            if live[item.call_uuid] and not item.answered:
-                mark_answered(session, item.attempt_id, at=now)
-            report.kept.append(OpenAttempt(item.attempt_id, item.campaign_id, item.contact_id, item.number,
-                                           item.call_uuid, item.answered or live[item.call_uuid]))
-            continue
-        cdr = session.scalars(select(CallDetailRecord).where(CallDetailRecord.uuid == item.call_uuid)).first() \
-            if item.call_uuid else None
-        answered_at = cdr.answered_at if cdr is not None else None
-        if item.answered or answered_at is not None:
-            talk = None
-            if cdr is not None and cdr.answered_at and cdr.ended_at:
-                talk = (cdr.ended_at - cdr.answered_at).total_seconds()
-            report.closed.append(close_attempt(
-                session, item.attempt_id, AttemptResult.ANSWERED.value, at=(cdr.ended_at if cdr and cdr.ended_at
-                                                                            else now),
-                hangup_cause=(cdr.hangup_cause if cdr else None) or LOST_ON_RESTART, talk_seconds=talk,
-                agent_id=cdr.agent_id if cdr else None))
-        else:
-            report.closed.append(close_attempt(session, item.attempt_id, AttemptResult.FAILED.value, at=now,
-                                               hangup_cause=LOST_ON_RESTART))
-    return report
-
-
-# -- figures -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AbandonCounts:
-    """Live answered calls (answered + abandoned) and abandoned ones: whole campaign, and rolling 30 days."""
-
-    answered: int
-    abandoned: int
-    answered_30d: int
-    abandoned_30d: int
-
-
-def abandon_counts(session: Session, campaign_id: int, *, now: dt.datetime | None = None) -> AbandonCounts:
-    """The figures the abandonment cap is held to (restored by a dialer after a restart)."""
-    now = now or utcnow()
-    live = (AttemptResult.ANSWERED.value, AttemptResult.ABANDONED.value)
-    base = select(CampaignAttempt.result, func.count()).where(CampaignAttempt.campaign_id == campaign_id,
-                                                              CampaignAttempt.result.in_(live))
-    whole = dict(session.execute(base.group_by(CampaignAttempt.result)).all())
-    recent = dict(session.execute(base.where(CampaignAttempt.ended_at >= now - rules.ABANDON_WINDOW)
-                                  .group_by(CampaignAttempt.result)).all())
-    return AbandonCounts(sum(whole.values()), whole.get(AttemptResult.ABANDONED.value, 0), sum(recent.values()),
-                         recent.get(AttemptResult.ABANDONED.value, 0))
-
-
-def campaign_summary(session: Session, campaign_id: int) -> dict[str, Any]:
-    """Progress and results of a campaign: contacts by status, attempts by result, survey answers per question."""
-    campaign = get_campaign(session, campaign_id)
-    contacts = dict(session.execute(select(CampaignContact.status, func.count())
-                                    .where(CampaignContact.campaign_id == campaign_id)
-                                    .group_by(CampaignContact.status)).all())
-    results = dict(session.execute(select(CampaignAttempt.result, func.count())
-                                   .where(CampaignAttempt.campaign_id == campaign_id,
-                                          CampaignAttempt.result.is_not(None))
-                                   .group_by(CampaignAttempt.result)).all())
-    in_flight = session.scalar(select(func.count()).where(CampaignAttempt.campaign_id == campaign_id,
-                                                          CampaignAttempt.ended_at.is_(None))) or 0
-    connected = session.scalar(select(func.count()).where(CampaignAttempt.campaign_id == campaign_id,
-                                                          CampaignAttempt.connected_at.is_not(None))) or 0
-    answers: dict[str, dict[str, int]] = {}
-    for key, answer, count in session.execute(
-            select(CampaignQuestion.key, CampaignAnswer.answer, func.count())
-            .join(CampaignAnswer, CampaignAnswer.question_id == CampaignQuestion.id)
-            .where(CampaignQuestion.campaign_id == campaign_id)
-            .group_by(CampaignQuestion.key, CampaignAnswer.answer)).all():
-        answers.setdefault(key, {})[answer] = count
-    live = results.get("answered", 0) + results.get("abandoned", 0)
-    dialled = sum(v for k, v in results.items() if not str(k).startswith("blocked_")) + in_flight
-    return {
-        "id": campaign.id, "name": campaign.name, "status": campaign.status, "mode": campaign.mode,
-        "pacing_version": campaign.pacing_version, "contacts": contacts,
-        "remaining": contacts.get("pending", 0) + contacts.get("dialing", 0), "results": results,
-        "dialled": dialled, "in_flight": in_flight, "answered": live, "connected": connected,
-        "abandon_percent": round(100.0 * results.get("abandoned", 0) / live, 2) if live else 0.0,
-        "answers": answers,
-    }

@@ -206,7 +206,8 @@ def _rule_query(session: Session, rule: Mapping[str, Any], now: dt.datetime, zon
             raise _bad(f"no media plan {plan_ref!r}")
         ordered = select(Order.customer_id.label("customer_id"), Order.number.label("order_number")).where(
             Order.media_source == plan.dnis)
-        called = select(CallDetailRecord.customer_id.label("customer_id"), cast(null(), String(20)).label("order_number")).where(
+        no_order = cast(null(), String(20)).label("order_number")
+        called = select(CallDetailRecord.customer_id.label("customer_id"), no_order).where(
             CallDetailRecord.media_source == plan.dnis, CallDetailRecord.customer_id.is_not(None))
         return ordered.union_all(called)  # type: ignore[return-value]
     raise _bad(f"unknown rule {name!r}")  # pragma: no cover - validated before

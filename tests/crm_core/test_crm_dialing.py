@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crm_core.db import make_engine, session_factory, transaction
 from crm_core.exceptions import InvalidInput
 from crm_core.models import CallDetailRecord, CampaignAttempt, CampaignContact, DoNotCall
-from crm_core.services import dialing
+from crm_core.services import attempt_recovery, campaign_figures, dialing
 from crm_core.services.campaign_contacts import ContactRow, add_contacts
 from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign, set_questions
 
@@ -159,7 +159,7 @@ def test_machine_with_a_message_left_is_done_and_answers_are_stored(db_session, 
     with pytest.raises(InvalidInput):
         dialing.record_answer(db_session, claims[1].attempt_id, "nope", "1")
     dialing.close_attempt(db_session, claims[1].attempt_id, "answered", at=NOW, answers={"q1": "2", "q2": "2"})
-    summary = dialing.campaign_summary(db_session, campaign.id)
+    summary = campaign_figures.campaign_summary(db_session, campaign.id)
     assert summary["answers"] == {"q1": {"1": 1}, "q2": {"2": 1}}  # the first answer keyed is the one kept
     assert summary["results"] == {"machine": 1, "answered": 1} and summary["in_flight"] == 1
 
@@ -183,7 +183,7 @@ def test_recovery_keeps_live_calls_and_closes_the_rest_from_what_is_known(db_ses
                                     direction="outbound"))
     db_session.flush()
     later = NOW + dt.timedelta(minutes=3)
-    report = dialing.recover_open_attempts(db_session, "box-1", {claims[0].call_uuid: True}, now=later)
+    report = attempt_recovery.recover_open_attempts(db_session, "box-1", {claims[0].call_uuid: True}, now=later)
     assert [(k.attempt_id, k.answered) for k in report.kept] == [(claims[0].attempt_id, True)]
     by_id = {c.attempt_id: c for c in report.closed}
     assert by_id[claims[1].attempt_id].result == "answered"
@@ -191,9 +191,9 @@ def test_recovery_keeps_live_calls_and_closes_the_rest_from_what_is_known(db_ses
     assert by_id[claims[3].attempt_id].result == "failed"
     rows = {a.id: a for a in attempts_of(db_session, campaign.id)}
     assert rows[claims[2].attempt_id].talk_seconds == 42 and rows[claims[3].attempt_id].hangup_cause == \
-        dialing.LOST_ON_RESTART
+        attempt_recovery.LOST_ON_RESTART
     assert rows[foreign.attempt_id].ended_at is None  # another engine's recent attempt is left alone
-    stale = dialing.recover_open_attempts(db_session, "box-1", {}, now=NOW + dialing.STALE_ATTEMPT_AGE
+    stale = attempt_recovery.recover_open_attempts(db_session, "box-1", {}, now=NOW + attempt_recovery.STALE_ATTEMPT_AGE
                                           + dt.timedelta(minutes=1))
     assert {c.attempt_id for c in stale.closed} == {claims[0].attempt_id, foreign.attempt_id}
 
@@ -205,7 +205,7 @@ def test_abandon_counts_cover_the_campaign_and_the_rolling_thirty_days(db_sessio
     dialing.close_attempt(db_session, claims[0].attempt_id, "abandoned", at=old)
     dialing.close_attempt(db_session, claims[1].attempt_id, "answered", at=NOW)
     dialing.close_attempt(db_session, claims[2].attempt_id, "no_answer", at=NOW)
-    assert dialing.abandon_counts(db_session, campaign.id, now=NOW) == dialing.AbandonCounts(2, 1, 1, 0)
+    assert campaign_figures.abandon_counts(db_session, campaign.id, now=NOW) == campaign_figures.AbandonCounts(2, 1, 1, 0)
 
 
 def test_settings_snapshot_for_the_dialer(db_session, factories):
@@ -250,6 +250,6 @@ def test_two_engines_claiming_at_once_never_take_the_same_contact(fresh_db_url):
         both = taken["box-1"] + taken["box-2"]
         assert len(both) == len(set(both)) == 40
         with transaction(sessions) as session:
-            assert len(dialing.open_attempts(session, "box-1", now=NOW)) == len(taken["box-1"])
+            assert len(attempt_recovery.open_attempts(session, "box-1", now=NOW)) == len(taken["box-1"])
     finally:
         engine.dispose()
