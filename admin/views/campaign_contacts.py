@@ -14,7 +14,7 @@ the list shows why. A contact added by hand takes the same road.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
@@ -30,7 +30,7 @@ from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureModelView
 from admin.views.formatting import fmt_datetime
 from crm_core.enums import ContactStatus
-from crm_core.exceptions import CrmError, InvalidInput
+from crm_core.exceptions import CrmError
 from crm_core.models import Campaign, CampaignContact
 from crm_core.phones import try_e164
 from crm_core.services.campaign_contacts import (
@@ -75,6 +75,18 @@ def problem_report(parsed: ParsedFile) -> list[str]:
     return lines
 
 
+def committed(fn: Callable[[], Any]) -> Any:
+    """Run a crm_core service (it audits itself) and commit; on its refusal roll back, say why, return None."""
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except CrmError as exc:
+        db.session.rollback()
+        flash(gettext("Refused: %(message)s", message=exc.message), "error")
+        return None
+
+
 class ImportForm(FlaskForm):
     campaign = SelectField(_l("Campaign"), coerce=int)
     file = FileField(_l("CSV or Excel file"), validators=[FileRequired()])
@@ -117,17 +129,15 @@ class CampaignContactView(SecureModelView):
     def create_model(self, form: Any) -> Any:
         """One contact by hand: the same merge and do-not-call marking as an import."""
         number = try_e164(form.number.data or "")
-        try:
-            if form.campaign.data is None or number is None:
-                raise InvalidInput(gettext("a contact needs a campaign and a valid phone number"))
-            import_contacts(db.session, form.campaign.data.id,
-                            [ContactRow(number, {}, timezone=(form.timezone.data or None))],
-                            by=current_user.username, user_id=current_user.id,
-                            remote_addr=(request.remote_addr or "")[:45] or None, source="form")
-            db.session.commit()
-        except CrmError as exc:
-            db.session.rollback()
-            flash(gettext("Refused: %(message)s", message=exc.message), "error")
+        if form.campaign.data is None or number is None:
+            flash(gettext("Refused: %(message)s", message=gettext("a contact needs a campaign and a valid phone "
+                                                                  "number")), "error")
+            return False
+        if committed(lambda: import_contacts(db.session, form.campaign.data.id,
+                                             [ContactRow(number, {}, timezone=(form.timezone.data or None))],
+                                             by=current_user.username, user_id=current_user.id,
+                                             remote_addr=(request.remote_addr or "")[:45] or None,
+                                             source="form")) is None:
             return False
         contact = db.session.scalars(select(CampaignContact).where(
             CampaignContact.campaign_id == form.campaign.data.id, CampaignContact.number == number)).first()
@@ -154,16 +164,11 @@ class CampaignContactView(SecureModelView):
                 else:
                     notices = [gettext("line %(line)s: %(number)s merged into line %(first)s", line=line,
                                        number=number, first=first) for line, first, number in parsed.merged]
-                    try:
-                        report = import_contacts(
-                            db.session, form.campaign.data, parsed.rows, by=current_user.username,
-                            user_id=current_user.id, remote_addr=(request.remote_addr or "")[:45] or None,
-                            merged_in_file=parsed.merged_count)
-                        db.session.commit()
-                    except CrmError as exc:
-                        db.session.rollback()
-                        errors = [exc.message]
-                    else:
+                    report = committed(lambda: import_contacts(
+                        db.session, form.campaign.data, parsed.rows, by=current_user.username,
+                        user_id=current_user.id, remote_addr=(request.remote_addr or "")[:45] or None,
+                        merged_in_file=parsed.merged_count))
+                    if report is not None:
                         flash(gettext("Imported %(n)s contact(s), %(s)s on the do-not-call list (skipped).",
                                       n=report.added, s=report.skipped.get("do_not_call", 0)), "success")
                         if report.skipped.get("blacklisted"):
@@ -199,4 +204,4 @@ class DoNotCallView(SecureModelView):
             model.added_by = current_user.username
 
 
-__all__ = ["CampaignContactView", "DoNotCallView", "problem_text"]
+__all__ = ["CampaignContactView", "DoNotCallView", "committed", "problem_text"]

@@ -28,10 +28,10 @@ from admin.extensions import db
 from admin.forms import enum_choices, make_datetimes_aware
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureModelView
-from admin.views.campaign_contacts import CampaignContactView, DoNotCallView
+from admin.views.campaign_contacts import CampaignContactView, DoNotCallView, committed
 from admin.views.formatting import badge, fmt_datetime
 from crm_core.enums import CAMPAIGN_TRANSITIONS, AmdPolicy, BlendRule, CampaignMode, CampaignStatus
-from crm_core.exceptions import CrmError, InvalidInput
+from crm_core.exceptions import InvalidInput
 from crm_core.models import Campaign, CampaignAttempt
 from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign, update_campaign
 from crm_core.services.segments import validate_segment
@@ -123,24 +123,18 @@ class CampaignView(SecureModelView):
         return values
 
     def create_model(self, form: Any) -> Any:
-        try:
+        def create() -> Campaign:
             values = self._changes(form)
-            campaign = create_campaign(db.session, values.pop("name"), actor=actor(), **values)
-            db.session.commit()
-        except CrmError as exc:
-            db.session.rollback()
-            flash(gettext("Refused: %(message)s", message=exc.message), "error")
+            return create_campaign(db.session, values.pop("name"), actor=actor(), **values)
+
+        campaign = committed(create)
+        if campaign is None:
             return False
         self.after_model_change(form, campaign, True)
         return campaign
 
     def update_model(self, form: Any, model: Campaign) -> bool:
-        try:
-            update_campaign(db.session, model.id, self._changes(form), actor=actor())
-            db.session.commit()
-        except CrmError as exc:
-            db.session.rollback()
-            flash(gettext("Refused: %(message)s", message=exc.message), "error")
+        if committed(lambda: update_campaign(db.session, model.id, self._changes(form), actor=actor())) is None:
             return False
         self.after_model_change(form, model, False)
         return True
@@ -164,14 +158,9 @@ class CampaignView(SecureModelView):
         back = url_for(".details_view", id=id)
         if form.validate_on_submit():
             target = form.to_status.data
-            try:
-                change = change_campaign_status(db.session, campaign.id, target, actor=actor(),
-                                                reason=form.reason.data or None)
-                db.session.commit()
-            except CrmError as exc:
-                db.session.rollback()
-                flash(gettext("Refused: %(message)s", message=exc.message), "error")
-            else:
+            change = committed(lambda: change_campaign_status(db.session, campaign.id, target, actor=actor(),
+                                                              reason=form.reason.data or None))
+            if change is not None:
                 flash(gettext("Campaign %(name)s is now %(status)s.", name=campaign.name, status=gettext(target)),
                       "success")
                 if change.contacts_added:

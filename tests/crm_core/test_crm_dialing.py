@@ -205,7 +205,8 @@ def test_abandon_counts_cover_the_campaign_and_the_rolling_thirty_days(db_sessio
     dialing.close_attempt(db_session, claims[0].attempt_id, "abandoned", at=old)
     dialing.close_attempt(db_session, claims[1].attempt_id, "answered", at=NOW)
     dialing.close_attempt(db_session, claims[2].attempt_id, "no_answer", at=NOW)
-    assert campaign_figures.abandon_counts(db_session, campaign.id, now=NOW) == campaign_figures.AbandonCounts(2, 1, 1, 0)
+    counts = campaign_figures.abandon_counts(db_session, campaign.id, now=NOW)
+    assert counts == campaign_figures.AbandonCounts(2, 1, 1, 0)
 
 
 def test_settings_snapshot_for_the_dialer(db_session, factories):
