@@ -2,7 +2,8 @@
 
 Runs on the answered leg the campaign dialplan hands to the CallServer
 (``socket ... async full``). With an answering-machine policy other than
-``off`` it runs mod_amd's ``amd`` first: on a machine it hangs up, or waits
+``off`` (and mod_amd on the switch: ``DialerConfig.amd_available``) it runs
+mod_amd's ``amd`` first: on a machine it hangs up, or waits
 for mod_avmd's beep and plays the campaign's voice file, or (policy
 ``live``) goes on as with a person. An automated campaign plays its voice
 file or runs its IVR script. Otherwise the call is offered to the
@@ -49,6 +50,7 @@ class AnswerContext:
     on_outcome: Callable[[Attempt, str], None]  # "connected" | "abandoned"
     on_handled: Callable[[Attempt, float], None]
     script: AutomatedScript | None = None
+    amd_available: bool = False
 
 
 def _deadline(clock: IReactorTime, d: defer.Deferred, seconds: float) -> defer.Deferred:
@@ -73,7 +75,7 @@ async def handle(ctx: AnswerContext, attempt: Attempt, call: Any) -> None:
     now = ctx.clock.seconds
     if attempt.answered_at is None:
         attempt.answered_at = now()
-    if settings.amd_policy != AmdPolicy.OFF:
+    if settings.amd_policy != AmdPolicy.OFF and ctx.amd_available:
         event = await call.execute("amd")
         attempt.amd_result = (event.variables.get("amd_result") or call.variables.get("amd_result") or "NOTSURE")
         await ctx.record_answered(attempt)

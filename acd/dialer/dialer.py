@@ -69,6 +69,9 @@ class DialerConfig:
     beep_wait: float = 30.0
     max_lines: int | None = None
     caller_id_name: str = "Hotline"
+    #: mod_amd (the "amd" application) is loaded on the switch. FreeSWITCH hangs a call up when asked to run an
+    #: application it does not have, so without it campaigns' machine policies are not applied (answers are live).
+    amd_available: bool = False
 
 
 class CampaignRun:
@@ -99,7 +102,9 @@ class CampaignRun:
         now = self.clock.seconds()
         view = agents.view(self.settings.id)
         ringing = [now - a.placed_at for a in self.attempts.values() if a.ringing]
-        waiting = sum(1 for a in self.attempts.values() if a.live and a.result is None)
+        # answered and not yet with an agent: waiting for one, or still in machine detection (may be a person)
+        waiting = sum(1 for a in self.attempts.values()
+                      if a.answered_at is not None and a.result is None and a.live is not False)
         return Snapshot(view.free, view.busy_elapsed, ringing, waiting, lines_in_use=len(self.attempts))
 
 
@@ -121,6 +126,7 @@ class Dialer:
         self.answer_context = answered.AnswerContext(
             clock=clock, agents=agents, switch=switch, connect_deadline=self.config.connect_deadline,
             identification_file=self.config.identification_file, beep_wait=self.config.beep_wait,
+            amd_available=self.config.amd_available,
             record_answered=self._record_answered, record_connected=self._record_connected,
             on_live=self._on_live, on_outcome=self._on_outcome, on_handled=self._on_handled, script=script)
 

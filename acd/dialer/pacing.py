@@ -32,9 +32,10 @@ The target closes the loop on what really happens. It is ``0.75 x cap x
 gain``: the gain is a stochastic-approximation estimate that rises a little
 with every connected call and falls with every abandoned one, settling
 where the real abandon rate is 75 % of the cap whatever the model's bias;
-and while the campaign (or its rolling 30 days) has less than three
-abandons of budget left -- at the start, or after a bad minute -- the
-target is cut to a tenth. So the model gives the responsiveness (it sees
+while the campaign (or its rolling 30 days) has less than three abandons
+of budget left the target is cut to a tenth; and a new campaign, whose
+live calls have not yet earned one abandon (33 at a 3 % cap), is dialled
+progressively -- never more calls out than free agents. So the model gives the responsiveness (it sees
 agents about to free up and calls about to be answered) and the real
 counts keep the campaign under its cap. It never hangs up a ringing
 call to correct itself. See docs/outbound.md.
@@ -171,6 +172,12 @@ class Pacer:
         return target
 
     def _predictive(self, snap: Snapshot, now: float, room: int) -> Decision:
+        assert self.budget is not None
+        if self.budget.earned(now) < 1.0:
+            # a new campaign has not one abandon to spare: dial progressively, which never has more calls
+            # out than free agents, until connected calls have earned a budget
+            calls = max(0, min(room, snap.free_agents - len(snap.ringing_elapsed) - snap.waiting))
+            return Decision(calls, PREDICTIVE, target=0.0)
         stats, deadline = self.stats, self.policy.connect_deadline
         last = stats.answer_delay.quantile(0.98)
         checkpoints = [t for t in CHECKPOINTS if t < last] + [last]

@@ -234,6 +234,10 @@ class AbandonBudget:
     def rate(self) -> float:
         return self.abandoned / self.answered if self.answered else 0.0
 
+    def earned(self, now: float) -> float:
+        """Abandons the live calls so far allow at the cap (before counting the ones that happened)."""
+        return self.cap * min(self.answered, self.window(now)[0])
+
     def headroom(self, now: float) -> float:
         """How many more abandons the tighter of the two counts could take right now and stay within the cap."""
         answered_w, abandoned_w = self.window(now)

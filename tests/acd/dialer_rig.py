@@ -50,7 +50,7 @@ class DialerRig:
         self.agents = PhoneAgents(self.clock, self.switch, wrap_up=2.0)
         self.dialer = Dialer(self.clock, self.switch, gateway, self.agents,
                              DialerConfig(engine_id=engine_id, identification_file="campaigns/identification.wav",
-                                          **config))
+                                          **{"amd_available": True, **config}))
         server = CallServer(self.dialer.handle_call, self.clock, linger=True)
         server.start(reactor, "127.0.0.1", 0)
         self.servers.append(server)

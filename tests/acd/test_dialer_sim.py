@@ -237,7 +237,7 @@ async def test_predictive_on_the_simulator_holds_the_2_second_rule_and_the_aband
     from freeswitch.sim.callees import CalleeMix
 
     rig.sim.directory.callees = CalleeMix(seed=11, talk_median=40.0)
-    contacts = numbers(factories, 150)
+    contacts = [f"+86139{n:08d}" for n in range(150)]  # fixed numbers: the same draws in every run
     await rig.start(agents=6)
     campaign = rig.campaign(contacts, mode="predictive", amd_policy="hangup", ring_seconds=20, max_attempts=1,
                             abandon_cap_percent=3)
@@ -285,3 +285,17 @@ async def test_a_voice_file_campaign_plays_its_message_to_whoever_answers_withou
     assert [(a.result, a.message_left) for a in rows] == [("answered", True)] * 3
     assert all(a.agent_id is None for a in rows) and {(a.call_uuid, voice) for a in rows} <= set(rig.played)
     assert {contact_of(db_session, campaign.id, n).status for n in contacts} == {"done"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_without_mod_amd_on_the_switch_no_amd_is_run_and_answers_count_as_people(rig, factories, db_session):
+    (machine,) = numbers(factories, 1)
+    rig.sim.directory.external[machine[3:]] = Endpoint(answer_after=5.0, machine=True, greeting_seconds=6.0,
+                                                       message_seconds=10.0)
+    await rig.start(agents=1, amd_available=False)
+    campaign = rig.campaign([machine], amd_policy="hangup")
+    await rig.dialer.start()
+    await rig.run(40.0)
+    (attempt,) = rig.attempts(campaign.id)
+    assert attempt.amd_result is None and attempt.result == "answered" and attempt.agent_id is not None
+    assert "amd" not in rig.legs[attempt.call_uuid].variables.get("current_application", "")
