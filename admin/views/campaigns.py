@@ -101,7 +101,7 @@ class CampaignView(SecureModelView):
                      "blend_rule": _l("Blend rule"), "skip_holidays": _l("No calls on public holidays"),
                      "holiday_country": _l("Holiday calendar"), "timezone": _l("Contacts' time zone"),
                      "pacing_version": _l("Pacing version"), "segment": _l("Customer segment")}
-    details_template = "admin/campaign_details.html"
+    details_template = "admin/order_details.html"  # its "Change status" button opens this view's status page
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-exchange-alt", ".status_view", title=_l("Change status"))]
     method_permissions = {"status_view": "status"}
 
