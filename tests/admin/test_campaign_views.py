@@ -195,6 +195,8 @@ def test_status_page_starts_pauses_and_stops_with_audit_and_refuses_illegal_move
     dbs.add(CampaignContact(campaign_id=campaign.id, number=f"+86{factories.new_mobile()}"))
     dbs.commit()
     actions = as_role("campaign")
+    details = actions.client.get(f"/admin/campaigns/details/?id={campaign.id}&lang=en")
+    assert details.status_code == 200 and f"/admin/campaigns/status/{campaign.id}" in details.text
     page = actions.client.get(f"/admin/campaigns/status/{campaign.id}?lang=en")
     assert page.status_code == 200 and 'value="running"' in page.text and 'value="completed"' not in page.text
     for target in ("running", "paused", "stopped"):
