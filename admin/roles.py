@@ -57,8 +57,11 @@ MATRIX: dict[str, dict[AdminRole, frozenset[str]]] = {
     "knowledge": {ADMIN: FULL, SUPERVISOR: FULL, CAMPAIGN: READ},
     # marketing
     "media_plans": {ADMIN: FULL, CAMPAIGN: FULL, SUPERVISOR: READ},
-    # outbound campaigns (admin/views/campaigns.py); "create" on contacts includes the CSV import
-    "campaigns": {ADMIN: FULL, CAMPAIGN: FULL},
+    # outbound campaigns (admin/views/campaigns.py, campaign_contacts.py); "create" on contacts includes the
+    # file import; "status" moves a campaign along its life cycle (start, pause, resume, stop)
+    "campaigns": {ADMIN: FULL | {"status"}, CAMPAIGN: FULL | {"status"}},
+    "campaign_attempts": {ADMIN: READ_EXPORT, CAMPAIGN: READ_EXPORT, SUPERVISOR: READ_EXPORT},
+    "segments": {ADMIN: FULL, CAMPAIGN: FULL},
     "campaign_contacts": {ADMIN: FULL, CAMPAIGN: FULL},
     "do_not_call": {ADMIN: FULL, CAMPAIGN: FULL},
     # reports and the live wallboard (admin/views/reports.py, wallboard.py); "export" is the CSV of a report

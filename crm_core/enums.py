@@ -152,20 +152,60 @@ class AuditAction(StrEnum):
 
 
 class CampaignMode(StrEnum):
-    PREVIEW = "preview"
-    PROGRESSIVE = "progressive"
-    PREDICTIVE = "predictive"
-    IVR = "ivr"
+    """How a campaign paces and what an answered call meets: an agent (the first four) or a script (``ivr``)."""
+
+    PREVIEW = "preview"  # the agent sees the contact first and dials or skips
+    PROGRESSIVE = "progressive"  # one call per free campaign agent
+    RATIO = "ratio"  # a fixed number of calls per free agent (the naive baseline)
+    PREDICTIVE = "predictive"  # paced from answer rate, handle times and agents about to free up
+    IVR = "ivr"  # automated: an IVR script or a voice file, no agent
 
 
 class CampaignStatus(StrEnum):
+    """A campaign's life: draft -> scheduled -> running <-> paused -> completed | stopped."""
+
     DRAFT = "draft"
+    SCHEDULED = "scheduled"
     RUNNING = "running"
     PAUSED = "paused"
-    FINISHED = "finished"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+
+
+class AttemptResult(StrEnum):
+    """How one dial attempt of a campaign contact ended (the ``blocked_*`` ones were never dialled)."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    MACHINE = "machine"
+    ABANDONED = "abandoned"  # answered by a person, no agent within the connect deadline
+    BLOCKED_DNC = "blocked_dnc"
+    BLOCKED_HOURS = "blocked_hours"
+
+
+class AmdPolicy(StrEnum):
+    """What an answered campaign call does about answering machines."""
+
+    OFF = "off"  # no detection: every answer is treated as a person
+    HANGUP = "hangup"  # detect; hang up on machines
+    LEAVE_MESSAGE = "leave_message"  # detect; wait for the beep, play the voice file, hang up
+    TREAT_AS_LIVE = "live"  # detect and record, but handle machines like people
+
+
+class BlendRule(StrEnum):
+    """When an agent who also takes inbound calls may be given campaign calls."""
+
+    DEDICATED = "dedicated"  # the campaign's agents take campaign calls whenever free
+    SERVICE_LEVEL = "service_level"  # only while every inbound queue meets its service level
+    NO_INBOUND_WAITING = "no_inbound_waiting"  # only while no inbound caller waits in the agent's queues
 
 
 class ContactStatus(StrEnum):
+    """A campaign contact: pending (due now or later) -> dialing (an attempt in flight) -> done | failed;
+    skipped contacts are never dialled (``skip_reason`` says why)."""
+
     PENDING = "pending"
     DIALING = "dialing"
     DONE = "done"
@@ -229,5 +269,22 @@ CALLBACK_TRANSITIONS: frozenset[tuple[CallbackStatus, CallbackStatus]] = frozens
         (CallbackStatus.IN_PROGRESS, CallbackStatus.FAILED),
         (CallbackStatus.IN_PROGRESS, CallbackStatus.SCHEDULED),
         (CallbackStatus.IN_PROGRESS, CallbackStatus.CANCELLED),
+    }
+)
+
+#: Campaign life cycle: the moves ``crm_core.services.campaigns.change_campaign_status`` will make.
+CAMPAIGN_TRANSITIONS: frozenset[tuple[CampaignStatus, CampaignStatus]] = frozenset(
+    {
+        (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED),
+        (CampaignStatus.DRAFT, CampaignStatus.RUNNING),
+        (CampaignStatus.SCHEDULED, CampaignStatus.DRAFT),  # unscheduled to edit it further
+        (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
+        (CampaignStatus.SCHEDULED, CampaignStatus.STOPPED),
+        (CampaignStatus.RUNNING, CampaignStatus.PAUSED),
+        (CampaignStatus.PAUSED, CampaignStatus.RUNNING),
+        (CampaignStatus.RUNNING, CampaignStatus.COMPLETED),  # every contact done, failed or skipped
+        (CampaignStatus.PAUSED, CampaignStatus.COMPLETED),
+        (CampaignStatus.RUNNING, CampaignStatus.STOPPED),
+        (CampaignStatus.PAUSED, CampaignStatus.STOPPED),
     }
 )

@@ -50,3 +50,14 @@ def try_e164(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
         return to_e164(raw, region)
     except InvalidPhoneNumber:
         return None
+
+
+def national_digits(e164: str, region: str = DEFAULT_REGION) -> str:
+    """The number as dialled inside its country, digits only (``+8613812345678`` -> ``13812345678``,
+    ``+861012345678`` -> ``01012345678``); a foreign number keeps ``00`` and its country code."""
+    parsed = phonenumbers.parse(e164, region)
+    if phonenumbers.region_code_for_number(parsed) == region or parsed.country_code == \
+            phonenumbers.country_code_for_region(region):
+        text = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return "".join(ch for ch in text if ch.isdigit())
+    return "00" + e164.lstrip("+")

@@ -1,4 +1,4 @@
-"""The simulator's copy of ``dialplans/public/hotline.xml``: what the real switch does with a hotline number.
+"""The simulator's copy of ``dialplans/``: what the real switch does with a hotline number and a campaign leg.
 
 The simulator has no XML dialplan, so the engine (demo mode) and ``hotline
 sim`` install rules read from the shipped XML itself, so the two cannot drift:
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 HOTLINE_XML = Path(__file__).resolve().parents[1] / "dialplans" / "public" / "hotline.xml"
+CAMPAIGN_XML = Path(__file__).resolve().parents[1] / "dialplans" / "campaign" / "outbound.xml"
+CAMPAIGN_EXTENSION = "hotline_campaign"
 RECONNECT = "hotline_reconnect"
 
 
@@ -63,3 +65,19 @@ def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan |
     simulator.set_target(RECONNECT, f"playback(ivr/ivr-one_moment_please.wav);sleep({pause});socket(default);{again}",
                          counter="hotline_reconnects", limit=plan.tries, otherwise=f"hangup({plan.give_up})")
     return plan
+
+
+def campaign_actions(path: Path = CAMPAIGN_XML) -> list[tuple[str, str]]:
+    """The actions of the campaign context's ``hotline_campaign`` extension, in order."""
+    for ext in ET.parse(path).getroot().iter("extension"):
+        if ext.get("name") == CAMPAIGN_EXTENSION:
+            return [(a.get("application", ""), a.get("data", "")) for a in ext.iter("action")]
+    raise ValueError(f"{path}: no {CAMPAIGN_EXTENSION} extension")
+
+
+def install_campaign(simulator: Any, path: Path = CAMPAIGN_XML) -> list[tuple[str, str]]:
+    """Route answered campaign legs (``originate ... hotline_campaign XML campaign``) as the shipped XML does."""
+    actions = campaign_actions(path)
+    steps = ["socket(default)" if app == "socket" else f"{app}({data})" for app, data in actions]
+    simulator.set_target(CAMPAIGN_EXTENSION, ";".join(steps))
+    return actions

@@ -42,15 +42,19 @@ from crm_core.models import (
 
 def register_reports_and_campaigns(admin: Admin, marketing: object) -> None:
     """Campaigns, contacts and the do-not-call list (marketing); reports and the wallboard (a menu of their own)."""
-    from admin.views.campaigns import CampaignContactView, CampaignView, DoNotCallView
+    from admin.views.campaigns import CampaignAttemptView, CampaignContactView, CampaignView, DoNotCallView, SegmentView
     from admin.views.reports import ReportsView
     from admin.views.wallboard import WallboardView
-    from crm_core.models import Campaign, CampaignContact, DoNotCall
+    from crm_core.models import Campaign, CampaignAttempt, CampaignContact, CustomerSegment, DoNotCall
 
     admin.add_view(CampaignView(Campaign, name=_l("Campaigns"), endpoint="campaigns", category=marketing))
     admin.add_view(CampaignContactView(CampaignContact, name=_l("Campaign contacts"), endpoint="campaign_contacts",
                                        category=marketing))
     admin.add_view(DoNotCallView(DoNotCall, name=_l("Do-not-call list"), endpoint="do_not_call", category=marketing))
+    admin.add_view(CampaignAttemptView(CampaignAttempt, name=_l("Campaign attempts"), endpoint="campaign_attempts",
+                                       category=marketing))
+    admin.add_view(SegmentView(CustomerSegment, name=_l("Customer segments"), endpoint="segments",
+                               category=marketing))
     reports = _l("Reports")
     admin.add_view(ReportsView(name=_l("Reports"), endpoint="reports", category=reports))
     admin.add_view(WallboardView(name=_l("Wallboard"), endpoint="wallboard", category=reports))

@@ -1,236 +1,232 @@
-"""Outbound campaigns (admins, campaign managers): campaigns, their contacts with CSV import, the do-not-call list.
+"""Outbound campaigns (admins, campaign managers): campaigns, their attempts, saved customer segments.
 
-Contacts import from a CSV file with a header row holding ``number`` (the
-other columns become the contact's merge fields for the script). The file is
-checked whole before anything is written: any malformed line (a wrong number
-of fields, a number that cannot be E.164, a duplicate) is listed with its line
-number and nothing is imported. Numbers on the do-not-call list are imported
-as ``skipped`` so the dialer never rings them and the list shows why.
+Every change goes through crm_core's campaign services: creating and editing
+a campaign (``create_campaign`` / ``update_campaign``: validated, pacing edits
+allowed while it runs and versioned), and its status, which is never in a
+form -- the "change status" page offers the moves ``CAMPAIGN_TRANSITIONS``
+allows and calls ``change_campaign_status``. The services write the audit
+entries. Attempts are read-only, with a plain CSV export. Contacts, their
+import and the do-not-call list are in ``admin.views.campaign_contacts``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
+import datetime as dt
+import json
 from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, ValidationError
 
-from admin import audit
 from admin.extensions import db
-from admin.forms import e164_filter, enum_choices
+from admin.forms import enum_choices, make_datetimes_aware
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureModelView
-from admin.views.formatting import fmt_datetime
-from crm_core.enums import CampaignMode, CampaignStatus, ContactStatus
-from crm_core.models import Campaign, CampaignContact, CustomerPhone, DoNotCall
-from crm_core.phones import try_e164
+from admin.views.campaign_contacts import CampaignContactView, DoNotCallView, committed
+from admin.views.formatting import badge, fmt_datetime
+from crm_core.enums import CAMPAIGN_TRANSITIONS, AmdPolicy, BlendRule, CampaignMode, CampaignStatus
+from crm_core.exceptions import InvalidInput
+from crm_core.models import Campaign, CampaignAttempt
+from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign, update_campaign
+from crm_core.services.segments import validate_segment
 
-#: The largest file and the most contacts one import takes.
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_IMPORT_ROWS = 50_000
-#: At most this many bad lines are listed (the count says how many there were).
-MAX_LISTED_ERRORS = 20
+__all__ = ["CampaignAttemptView", "CampaignContactView", "CampaignView", "DoNotCallView", "SegmentView",
+           "next_statuses"]
+
+STATUS_BADGES = {"draft": "secondary", "scheduled": "info", "running": "success", "paused": "warning",
+                 "completed": "dark", "stopped": "danger"}
+
+
+def next_statuses(status: str) -> list[str]:
+    """The statuses a campaign in ``status`` may move to, in life-cycle order."""
+    order = list(CampaignStatus)
+    return sorted((t.value for f, t in CAMPAIGN_TRANSITIONS if f.value == status), key=lambda v: order.index(v))
+
+
+def actor() -> Actor:
+    """The logged-in person, for the services' audit entries."""
+    return Actor(current_user.username, current_user.id, (request.remote_addr or "")[:45] or None)
+
+
+def _status(_view: Any, _ctx: Any, model: Campaign, _name: str) -> Any:
+    return badge(gettext(model.status), STATUS_BADGES.get(model.status, "secondary"), f"status-{model.status}")
+
+
+def _json_object(_form: Any, field: Any) -> None:
+    if field.data and field.data.strip():
+        try:
+            value = json.loads(field.data)
+        except ValueError as exc:
+            raise ValidationError(gettext("Not valid JSON: %(error)s", error=str(exc))) from None
+        if not isinstance(value, dict):
+            raise ValidationError(gettext("Expected a JSON object."))
+
+
+class StatusForm(FlaskForm):
+    # validate_choice=False: the service, not the form, is the judge of a move (its error is shown).
+    to_status = SelectField(_l("New status"), validate_choice=False)
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
 
 
 class CampaignView(SecureModelView):
-    column_list = ("name", "mode", "status", "queue_id", "ivr_script", "caller_id", "starts_at", "ends_at",
-                   "created_by")
-    column_formatters = {"starts_at": fmt_datetime, "ends_at": fmt_datetime}
+    column_list = ("name", "mode", "status", "caller_id", "calling_hours_start", "calling_hours_end",
+                   "abandon_cap_percent", "pacing_version", "starts_at", "ends_at", "created_by")
+    column_formatters = {"status": _status, "starts_at": fmt_datetime, "ends_at": fmt_datetime}
+    column_formatters_export = {"status": lambda v, c, m, n: m.status}
     column_searchable_list = ("name",)
     column_filters = ("mode", "status")
     column_sortable_list = ("name", "status", "starts_at")
     column_default_sort = ("id", True)
-    form_columns = ("name", "mode", "status", "queue_id", "ivr_script", "caller_id", "calling_hours_start",
-                    "calling_hours_end", "max_attempts", "retry_minutes", "abandon_cap_percent", "starts_at",
-                    "ends_at")
-    form_choices = {"mode": enum_choices(CampaignMode), "status": enum_choices(CampaignStatus)}
-    form_args = {
-        "max_attempts": {"validators": [NumberRange(min=1, max=20)]},
-        "retry_minutes": {"validators": [NumberRange(min=0)]},
-        "abandon_cap_percent": {"validators": [Optional(), NumberRange(min=0, max=100)]},
-        "caller_id": {"filters": [e164_filter]},
-    }
+    form_columns = ("name", "mode", "queue_id", "caller_id", "ivr_script", "voice_file", "abandon_message",
+                    "calling_hours_start", "calling_hours_end", "timezone", "skip_holidays", "holiday_country",
+                    "max_attempts", "retry_minutes", "ring_seconds", "dial_ratio", "abandon_cap_percent",
+                    "amd_policy", "blend_rule", "retry_rules_json", "segment", "starts_at", "ends_at")
+    form_extra_fields = {"retry_rules_json": TextAreaField(
+        _l("Retry rules (JSON)"), validators=[Optional(), _json_object],
+        description=_l('Per disposition, e.g. {"busy": {"retry_minutes": 10, "max_attempts": 5}}'))}
+    form_choices = {"mode": enum_choices(CampaignMode), "amd_policy": enum_choices(AmdPolicy),
+                    "blend_rule": enum_choices(BlendRule)}
     column_labels = {"queue_id": _l("Queue id"), "ivr_script": _l("IVR script"), "caller_id": _l("Caller ID"),
                      "calling_hours_start": _l("Calling hours from"), "calling_hours_end": _l("Calling hours to"),
                      "max_attempts": _l("Max attempts"), "retry_minutes": _l("Retry after (minutes)"),
-                     "abandon_cap_percent": _l("Abandon cap %")}
+                     "abandon_cap_percent": _l("Abandon cap %"), "dial_ratio": _l("Calls per free agent (ratio)"),
+                     "ring_seconds": _l("Ring time (s)"), "amd_policy": _l("Answering machines"),
+                     "voice_file": _l("Voice file"), "abandon_message": _l("Identification message"),
+                     "blend_rule": _l("Blend rule"), "skip_holidays": _l("No calls on public holidays"),
+                     "holiday_country": _l("Holiday calendar"), "timezone": _l("Contacts' time zone"),
+                     "pacing_version": _l("Pacing version"), "segment": _l("Customer segment")}
+    details_template = "admin/order_details.html"  # its "Change status" button opens this view's status page
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-exchange-alt", ".status_view", title=_l("Change status"))]
+    method_permissions = {"status_view": "status"}
 
-    def prepare_model(self, form: Any, model: Any, is_created: bool) -> None:
-        if is_created and not model.created_by:
-            from flask_login import current_user
+    def on_form_prefill(self, form: Any, id: Any) -> None:
+        model = self.get_one(id)
+        if model is not None and model.retry_rules:
+            form.retry_rules_json.data = json.dumps(model.retry_rules, ensure_ascii=False)
 
-            model.created_by = current_user.username
-        if model.starts_at and model.ends_at and model.ends_at <= model.starts_at:
-            from crm_core.exceptions import InvalidInput
+    def _changes(self, form: Any) -> dict[str, Any]:
+        """The form's values as service arguments (naive datetimes are UTC: the admin UI works in UTC)."""
+        values = {name: form[name].data for name in self.form_columns if name in form and name != "retry_rules_json"}
+        for name, value in values.items():
+            if isinstance(value, dt.datetime) and value.tzinfo is None:
+                values[name] = value.replace(tzinfo=dt.timezone.utc)
+        segment = values.pop("segment", None)
+        values["segment_id"] = segment.id if segment is not None else None
+        text = (form.retry_rules_json.data or "").strip()
+        values["retry_rules"] = json.loads(text) if text else None
+        return values
 
-            raise InvalidInput("a campaign must end after it starts")
+    def create_model(self, form: Any) -> Any:
+        def create() -> Campaign:
+            values = self._changes(form)
+            return create_campaign(db.session, values.pop("name"), actor=actor(), **values)
 
+        campaign = committed(create)
+        if campaign is None:
+            return False
+        self.after_model_change(form, campaign, True)
+        return campaign
 
-class ImportForm(FlaskForm):
-    campaign = SelectField(_l("Campaign"), coerce=int)
-    file = FileField(_l("CSV file"), validators=[FileRequired()])
+    def update_model(self, form: Any, model: Campaign) -> bool:
+        if committed(lambda: update_campaign(db.session, model.id, self._changes(form), actor=actor())) is None:
+            return False
+        self.after_model_change(form, model, False)
+        return True
 
+    def delete_model(self, model: Campaign) -> bool:
+        has_attempts = db.session.scalar(select(CampaignAttempt.id).where(CampaignAttempt.campaign_id == model.id)
+                                         .limit(1)) is not None
+        if model.status != CampaignStatus.DRAFT.value or has_attempts:
+            flash(gettext("Refused: %(message)s", message=gettext(
+                "only a draft campaign that never dialled can be deleted; stop it instead")), "error")
+            return False
+        return super().delete_model(model)
 
-@dataclass
-class ParsedContacts:
-    """The contacts of an import file, or the lines that stop it."""
-
-    rows: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    error_count: int = 0
-
-    def error(self, line: int, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_LISTED_ERRORS:
-            self.errors.append(gettext("line %(line)s: %(message)s", line=line, message=message))
-
-
-def parse_contacts(data: bytes) -> ParsedContacts:
-    """Read an import file (UTF-8, BOM allowed; comma, semicolon or tab): contacts, or every bad line."""
-    out = ParsedContacts()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        out.error(1, gettext("the file is not UTF-8 text"))
-        return out
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)  # the header decides: comma unless it holds more ; or tabs
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        out.error(1, gettext("the file is empty"))
-        return out
-    except csv.Error as exc:
-        out.error(1, str(exc))
-        return out
-    if "number" not in header:
-        out.error(1, gettext("the header has no 'number' column"))
-        return out
-    index = header.index("number")
-    seen: dict[str, int] = {}
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(out.rows) + out.error_count >= MAX_IMPORT_ROWS:
-                out.error(line, gettext("more than %(n)s contacts in one file", n=MAX_IMPORT_ROWS))
-                break
-            if len(row) != len(header):
-                out.error(line, gettext("%(found)s fields, the header has %(expected)s",
-                                        found=len(row), expected=len(header)))
-                continue
-            raw = row[index].strip()
-            number = try_e164(raw) if raw else None
-            if number is None:
-                out.error(line, gettext("%(raw)s is not a phone number", raw=raw[:40] or '""'))
-                continue
-            if number in seen:
-                out.error(line, gettext("%(number)s is already on line %(first)s", number=number,
-                                        first=seen[number]))
-                continue
-            seen[number] = line
-            extra = {h: v.strip() for h, v in zip(header, row) if h and h != "number" and v.strip()}
-            out.rows.append((number, extra))
-    except csv.Error as exc:
-        out.error(reader.line_num, str(exc))
-    return out
+    @expose("/status/<int:id>", methods=("GET", "POST"))
+    def status_view(self, id: int) -> Any:
+        campaign = self.get_one(str(id))
+        if campaign is None:
+            return redirect(url_for(".index_view"))
+        form = StatusForm()
+        form.to_status.choices = [(s, gettext(s)) for s in next_statuses(campaign.status)]
+        back = url_for(".details_view", id=id)
+        if form.validate_on_submit():
+            target = form.to_status.data
+            change = committed(lambda: change_campaign_status(db.session, campaign.id, target, actor=actor(),
+                                                              reason=form.reason.data or None))
+            if change is not None:
+                flash(gettext("Campaign %(name)s is now %(status)s.", name=campaign.name, status=gettext(target)),
+                      "success")
+                if change.contacts_added:
+                    flash(gettext("Segment evaluated: %(counts)s", counts=", ".join(
+                        f"{k} {v}" for k, v in change.contacts_added.items())), "info")
+                return redirect(back)
+        title = gettext("Change the status of campaign %(name)s (now: %(status)s)", name=campaign.name,
+                        status=gettext(campaign.status))
+        return self.render("admin/service_form.html", form=form, return_url=back, title=title), \
+            (400 if request.method == "POST" else 200)
 
 
-class CampaignContactView(SecureModelView):
-    column_list = ("campaign", "number", "customer_id", "status", "attempts", "next_attempt_at",
-                   "last_attempt_at", "last_result")
-    column_formatters = {"campaign": lambda v, c, m, n: m.campaign.name, "next_attempt_at": fmt_datetime,
-                         "last_attempt_at": fmt_datetime}
+class CampaignAttemptView(SecureModelView):
+    """Every dial attempt, read-only; the CSV export is the attempt log of a campaign."""
+
+    column_list = ("campaign", "number", "mode", "started_at", "result", "hangup_cause", "amd_result",
+                   "agent_id", "wait_to_agent_seconds", "talk_seconds", "call_uuid")
+    column_export_list = ("id", "campaign", "contact_id", "number", "mode", "pacing_version", "caller_id",
+                          "started_at", "answered_at", "connected_at", "ended_at", "result", "hangup_cause",
+                          "amd_result", "message_left", "agent_id", "wait_to_agent_seconds", "talk_seconds",
+                          "call_uuid")
+    column_formatters = {"campaign": lambda v, c, m, n: m.campaign.name, "started_at": fmt_datetime}
     column_formatters_export = {"campaign": lambda v, c, m, n: m.campaign.name}
-    column_searchable_list = ("number",)
-    column_filters = ("campaign.name", "status", "last_result")
-    column_sortable_list = ("number", "status", "next_attempt_at")
+    column_filters = ("campaign_id", "result", "mode", "number")
+    column_searchable_list = ("number", "call_uuid")
+    column_sortable_list = ("started_at", "result")
     column_default_sort = ("id", True)
-    form_columns = ("campaign", "number", "status", "next_attempt_at")
-    form_choices = {"status": enum_choices(ContactStatus)}
-    form_args = {"number": {"filters": [e164_filter]}}
-    column_labels = {"customer_id": _l("Customer id"), "next_attempt_at": _l("Next attempt"),
-                     "last_attempt_at": _l("Last attempt"), "last_result": _l("Last result")}
-    list_template = "campaigns/contacts_list.html"
-    method_permissions = {"import_view": "create"}
+    export_types = ["csv"]
+    column_labels = {"wait_to_agent_seconds": _l("Wait to agent (s)"), "talk_seconds": _l("Talk (s)"),
+                     "amd_result": _l("Machine detection"), "call_uuid": _l("Call (CDR) uuid")}
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return False
 
     def get_query(self) -> Any:
         from sqlalchemy.orm import joinedload
 
-        return super().get_query().options(joinedload(CampaignContact.campaign))
-
-    @expose("/import/", methods=("GET", "POST"))
-    def import_view(self) -> Any:
-        form = ImportForm()
-        form.campaign.choices = [(c.id, c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.name))]
-        back = url_for(".index_view")
-        errors: list[str] = []
-        if form.validate_on_submit():
-            data = form.file.data.read(MAX_IMPORT_BYTES + 1)
-            if len(data) > MAX_IMPORT_BYTES:
-                errors = [gettext("The file is larger than %(mb)s MB.", mb=MAX_IMPORT_BYTES // (1024 * 1024))]
-            else:
-                parsed = parse_contacts(data)
-                if parsed.error_count:
-                    errors = parsed.errors
-                    if parsed.error_count > len(parsed.errors):
-                        errors.append(gettext("… and %(n)s more.", n=parsed.error_count - len(parsed.errors)))
-                elif not parsed.rows:
-                    errors = [gettext("The file has no contacts.")]
-                else:
-                    imported, skipped = self._import(form.campaign.data, parsed.rows)
-                    flash(gettext("Imported %(n)s contact(s), %(s)s on the do-not-call list (skipped).",
-                                  n=imported, s=skipped), "success")
-                    return redirect(url_for(".index_view"))
-            flash(gettext("Nothing imported: the file has errors."), "error")
-        elif request.method == "POST":
-            flash(gettext("Nothing imported: the file has errors."), "error")
-        status = 400 if request.method == "POST" else 200
-        return self.render("campaigns/import.html", form=form, errors=errors, return_url=back,
-                           title=gettext("Import campaign contacts from CSV")), status
-
-    def _import(self, campaign_id: int, rows: list[tuple[str, dict[str, str]]]) -> tuple[int, int]:
-        numbers = [number for number, _ in rows]
-        blocked: set[str] = set()
-        owners: dict[str, int] = {}
-        for chunk in (numbers[i:i + 500] for i in range(0, len(numbers), 500)):
-            blocked |= set(db.session.scalars(select(DoNotCall.number).where(DoNotCall.number.in_(chunk))))
-            owners.update(db.session.execute(select(CustomerPhone.e164, CustomerPhone.customer_id)
-                                             .where(CustomerPhone.e164.in_(chunk))).all())
-        db.session.add_all(
-            CampaignContact(campaign_id=campaign_id, number=number, customer_id=owners.get(number), data=extra or None,
-                            status=(ContactStatus.SKIPPED if number in blocked else ContactStatus.PENDING).value,
-                            last_result="do_not_call" if number in blocked else None)
-            for number, extra in rows)
-        audit.record("import", CampaignContact.__tablename__, None,
-                     {"campaign_id": campaign_id, "contacts": len(rows), "do_not_call": len(blocked)})
-        db.session.commit()
-        return len(rows), len(blocked)
+        return super().get_query().options(joinedload(CampaignAttempt.campaign))
 
 
-class DoNotCallView(SecureModelView):
-    column_list = ("number", "reason", "added_by", "added_at", "expires_at")
-    column_formatters = {"added_at": fmt_datetime, "expires_at": fmt_datetime}
-    column_searchable_list = ("number", "reason")
-    column_sortable_list = ("number", "added_at")
-    column_default_sort = ("added_at", True)
-    column_display_pk = True
-    form_columns = ("number", "reason", "expires_at")
-    form_args = {"number": {"filters": [e164_filter]}}
-    column_labels = {"added_by": _l("Added by"), "added_at": _l("Added"), "expires_at": _l("Expires")}
+class SegmentView(SecureModelView):
+    """Saved customer segments: a name and a JSON definition, checked by crm_core before it is stored."""
+
+    column_list = ("name", "description", "created_by", "updated_at")
+    column_formatters = {"updated_at": fmt_datetime}
+    column_searchable_list = ("name",)
+    form_columns = ("name", "description", "definition")
+    column_labels = {"definition": _l("Definition (JSON)")}
 
     def prepare_model(self, form: Any, model: Any, is_created: bool) -> None:
-        if is_created:
-            from flask_login import current_user
-
-            model.added_by = current_user.username
+        definition = model.definition
+        if isinstance(definition, str):
+            try:
+                definition = json.loads(definition)
+            except ValueError:
+                raise InvalidInput("segment: the definition is not valid JSON", field="definition") from None
+        model.definition = validate_segment(definition)
+        if is_created and not model.created_by:
+            model.created_by = current_user.username
+        make_datetimes_aware(model)

@@ -306,6 +306,7 @@ def load_campaign(ctx: DemoContext, customers: Sequence[CustomerSpec]) -> None:
                 session.add(CampaignContact(
                     campaign_id=campaign.id, customer_id=ids[spec.mobile], number=spec.mobile, attempts=attempts,
                     status=status.value, last_result=result, last_attempt_at=last,
+                    skip_reason=result if status == ContactStatus.SKIPPED else None,
                     next_attempt_at=ctx.now + dt.timedelta(hours=r.uniform(0, 48)) if status == ContactStatus.PENDING
                     else None,
                     data={"name": spec.name, "level": spec.level, "language": spec.language},

@@ -2,7 +2,8 @@
 
 from crm_core.models.admin import AdminUser
 from crm_core.models.audit import AuditEntry
-from crm_core.models.campaigns import Campaign, CampaignContact, DoNotCall, MediaAirTime, MediaPlan
+from crm_core.models.campaign_attempts import CampaignAnswer, CampaignAttempt, CampaignQuestion
+from crm_core.models.campaigns import Campaign, CampaignContact, CustomerSegment, DoNotCall, MediaAirTime, MediaPlan
 from crm_core.models.catalogue import Category, Product, Promotion, Supplier, promotion_products
 from crm_core.models.contact_center import (
     Agent,
@@ -39,12 +40,16 @@ __all__ = [
     "CallDetailRecord",
     "CallbackRequest",
     "Campaign",
+    "CampaignAnswer",
+    "CampaignAttempt",
     "CampaignContact",
+    "CampaignQuestion",
     "Category",
     "Complaint",
     "Courier",
     "Customer",
     "CustomerPhone",
+    "CustomerSegment",
     "CustomerTag",
     "DoNotCall",
     "Interaction",

@@ -1,5 +1,13 @@
 """Outbound and marketing: campaigns with their contacts, the do-not-call list and media plans.
 
+A campaign carries its pacing (mode, ratio, abandonment cap), its compliance
+settings (calling hours in the contacts' time zone, public holidays, attempts
+and per-disposition retry spacing, ring time, one caller ID) and what an
+answered call meets (agents, an IVR script or a voice file, an answering
+machine policy). ``pacing_version`` grows with every live edit so a running
+dialer notices and reloads. Attempts, survey questions and answers live in
+``crm_core.models.campaign_attempts``.
+
 A media plan ties a DNIS (the number an ad shows) to where and when it airs,
 so inbound calls and orders can be credited to the ad that caused them.
 """
@@ -9,12 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, Time
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.db import Base, check_in
-from crm_core.enums import CampaignMode, CampaignStatus, ContactStatus, MediaKind
-from crm_core.types import created_at, intpk, json_doc, money, str20, str40, str100
+from crm_core.enums import AmdPolicy, BlendRule, CampaignMode, CampaignStatus, ContactStatus, MediaKind
+from crm_core.types import created_at, intpk, json_doc, money, str20, str40, str100, str255, updated_at
 
 
 class Campaign(Base):
@@ -25,6 +33,11 @@ class Campaign(Base):
         CheckConstraint("max_attempts >= 1", name="max_attempts_positive"),
         CheckConstraint("retry_minutes >= 0", name="retry_not_negative"),
         CheckConstraint("abandon_cap_percent >= 0 AND abandon_cap_percent <= 100", name="abandon_cap_range"),
+        check_in("amd_policy", AmdPolicy),
+        check_in("blend_rule", BlendRule),
+        CheckConstraint("ring_seconds >= 15 AND ring_seconds <= 120", name="ring_seconds_range"),
+        CheckConstraint("dial_ratio >= 1 AND dial_ratio <= 10", name="dial_ratio_range"),
+        CheckConstraint("pacing_version >= 1", name="pacing_version_positive"),
     )
 
     id: Mapped[intpk]
@@ -43,8 +56,28 @@ class Campaign(Base):
     ends_at: Mapped[dt.datetime | None]
     created_by: Mapped[str40 | None]
     created_at: Mapped[created_at]
+    # -- pacing and compliance (migration 0012) --
+    dial_ratio: Mapped[Decimal] = mapped_column(Numeric(4, 2), server_default="2",
+                                                doc="calls per free agent in ratio mode")
+    retry_rules: Mapped[json_doc | None] = mapped_column(
+        doc="per disposition: {busy|no_answer|machine|failed|abandoned: {retry_minutes, max_attempts}}")
+    timezone: Mapped[str40] = mapped_column(server_default="Asia/Shanghai",
+                                            doc="the contacts' time zone unless a contact has its own")
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, server_default="0",
+                                                doc="no calls on the public holidays of holiday_country")
+    holiday_country: Mapped[str20] = mapped_column(server_default="CN")
+    ring_seconds: Mapped[int] = mapped_column(Integer, server_default="30", doc="ring time before no answer")
+    amd_policy: Mapped[str20] = mapped_column(server_default=AmdPolicy.OFF.value)
+    voice_file: Mapped[str255 | None] = mapped_column(doc="recorded message: the campaign's, or left on machines")
+    abandon_message: Mapped[str255 | None] = mapped_column(
+        doc="identification played to a call no agent takes in time (default: the dialer's)")
+    blend_rule: Mapped[str20] = mapped_column(server_default=BlendRule.DEDICATED.value)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("customer_segments.id", ondelete="SET NULL"))
+    pacing_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    status_changed_at: Mapped[dt.datetime | None]
 
     contacts: Mapped[list[CampaignContact]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
+    segment: Mapped[CustomerSegment | None] = relationship()
 
 
 class CampaignContact(Base):
@@ -53,6 +86,7 @@ class CampaignContact(Base):
         check_in("status", ContactStatus),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_campaign_contacts_due", "campaign_id", "status", "next_attempt_at"),
+        Index("ix_campaign_contacts_campaign_id_number", "campaign_id", "number"),
     )
 
     id: Mapped[intpk]
@@ -65,8 +99,24 @@ class CampaignContact(Base):
     last_result: Mapped[str40 | None]
     status: Mapped[str20] = mapped_column(server_default=ContactStatus.PENDING.value)
     data: Mapped[json_doc | None] = mapped_column(doc="merge fields for the script")
+    timezone: Mapped[str40 | None] = mapped_column(doc="the contact's own time zone (the campaign's when empty)")
+    skip_reason: Mapped[str40 | None] = mapped_column(doc="why a skipped contact is never dialled")
 
     campaign: Mapped[Campaign] = relationship(back_populates="contacts")
+
+
+class CustomerSegment(Base):
+    """A saved customer selection as data (a validated JSON definition), evaluated into contacts at start."""
+
+    __tablename__ = "customer_segments"
+
+    id: Mapped[intpk]
+    name: Mapped[str100] = mapped_column(unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    definition: Mapped[json_doc] = mapped_column(doc="see crm_core.services.segments")
+    created_by: Mapped[str40 | None]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
 
 
 class DoNotCall(Base):

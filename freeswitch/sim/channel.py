@@ -98,6 +98,10 @@ class Channel(ChannelHeaders):
         self.on_dtmf_out: list[Callable[[str], None]] = []
         self.media_bugs: dict[str, Any] = {}
         self.codec = ("PCMU", 8000, 64000)
+        #: an originated leg's far end (a person or an answering machine, see sim.phones.Endpoint), and when
+        #: it answered (clock seconds): what the amd / avmd apps analyse
+        self.callee: Any = None
+        self.answered_clock: float | None = None
         core.add_channel(self)
 
     # -- header blocks -----------------------------------------------------

@@ -6,6 +6,7 @@ callers and phones and read transcripts through the normal event socket:
     sim call {"from": "13800000000", "to": "4001", "script": "wait 1; press 1#"}
     sim phone register|unregister 1001 [json]   sim phone set 1001 {json}   sim phone list
     sim external set <number> {json}            sim target <dnis-pattern> <host:port|park|app(arg);...>
+    sim callees {json} | off | list             (a seeded mix for external numbers nobody set)
     sim target list                            sim transcript <uuid>       sim calls
     sim dtmf <uuid> <digits>                   sim speak <uuid> <wav>      sim fax <uuid> <tif>
     sim hangup <uuid> [cause]
@@ -85,6 +86,8 @@ def _dispatch(simulator: Any, sub: str, rest: str) -> str:
         endpoint = simulator.directory.external.setdefault(parts[1], Endpoint(answer_after=0.0))
         endpoint.update(_json(parts[2] if len(parts) > 2 else ""))
         return "+OK\n"
+    if sub == "callees":
+        return _callees(simulator, rest.strip())
     if sub == "target":
         parts = rest.split(None, 1)
         if parts and parts[0] == "list":
@@ -132,3 +135,23 @@ def _dispatch(simulator: Any, sub: str, rest: str) -> str:
             call.offer_fax(arg)
         return "+OK\n"
     return USAGE
+
+
+def _callees(simulator: Any, rest: str) -> str:
+    """``sim callees {json}`` sets a seeded callee mix, ``off`` removes it, ``list`` shows it and its draws."""
+    from freeswitch.sim.callees import CalleeMix
+
+    directory = simulator.directory
+    if rest == "off":
+        directory.callees = None
+        return "+OK\n"
+    if rest in ("", "list"):
+        mix = directory.callees
+        return json.dumps(None if mix is None else {**mix.to_dict(), "history": mix.history[-200:]})
+    spec = _json(rest)
+    allowed = {"seed", "answer", "machine", "busy", "failed", "ring_median", "talk_median"}
+    unknown = set(spec) - allowed
+    if unknown:
+        raise ValueError(f"unknown callee setting(s) {', '.join(sorted(unknown))}")
+    directory.callees = CalleeMix(**spec)
+    return "+OK\n"

@@ -115,12 +115,10 @@ async def _originate_one(core: SimCore, target: str, variables: dict[str, str],
     leg.fire("CHANNEL_ORIGINATE", ("switch_core_state_machine.c", "switch_core_session_run", 632))
     leg.state = "CS_CONSUME_MEDIA"
     core.notify("leg_create", channel=leg, target=target)
-    if behaviour.busy:
-        leg.hangup("USER_BUSY")
-        return Outcome(None, "USER_BUSY")
-    if behaviour.reject:
-        leg.hangup("CALL_REJECTED")
-        return Outcome(None, "CALL_REJECTED")
+    refusal = "USER_BUSY" if behaviour.busy else "CALL_REJECTED" if behaviour.reject else behaviour.fail_cause
+    if refusal:
+        return await _refuse(core, leg, refusal, behaviour.fail_after, caller)
+    leg.callee = behaviour  # what answers: a person or a machine (the amd / avmd apps listen to it)
     leg.ring_ready()
     timeout = float(variables.get("originate_timeout") or variables.get("call_timeout") or 60)
     ring = behaviour.answer_after
@@ -139,11 +137,38 @@ async def _originate_one(core: SimCore, target: str, variables: dict[str, str],
         return Outcome(None, "NO_ANSWER")
     leg.state = "CS_EXECUTE"
     leg.answer()
-    if behaviour.talk_seconds is not None:
-        core.clock.callLater(behaviour.talk_seconds, leg.hangup, "NORMAL_CLEARING")
+    leg.answered_clock = core.clock.seconds()
+    hang_up_after = behaviour.talk_seconds
+    if behaviour.machine:  # greeting, beep, then it records until its limit
+        hang_up_after = behaviour.greeting_seconds + behaviour.message_seconds
+    if hang_up_after is not None:
+        core.clock.callLater(hang_up_after, leg.hangup, "NORMAL_CLEARING")
     for i, digit in enumerate(behaviour.digits):
         core.clock.callLater(0.5 + 0.1 * i, _far_dtmf, leg, digit)
     return Outcome(leg, "SUCCESS")
+
+
+#: the SIP final response mod_sofia would have received for a refusal (``sip_term_status``)
+SIP_STATUS = {"USER_BUSY": "486", "CALL_REJECTED": "603", "UNALLOCATED_NUMBER": "404", "NO_USER_RESPONSE": "480",
+              "NORMAL_TEMPORARY_FAILURE": "503", "RECOVERY_ON_TIMER_EXPIRE": "408", "NO_ROUTE_DESTINATION": "604",
+              "NETWORK_OUT_OF_ORDER": "502", "INVALID_NUMBER_FORMAT": "484"}
+
+
+async def _refuse(core: SimCore, leg: Channel, cause: str, after: float, caller: Channel | None) -> Outcome:
+    """The far end or the network refuses the call (after ``after`` seconds of trying)."""
+    if after > 0:
+        if caller is not None:
+            if await caller.wait(after) != "timeout":
+                leg.hangup("ORIGINATOR_CANCEL")
+                return Outcome(None, "ORIGINATOR_CANCEL")
+        else:
+            await deferLater(core.clock, after, lambda: None)
+    if not leg.up:
+        return Outcome(None, leg.hangup_cause or "NORMAL_CLEARING")
+    if leg.name.startswith("sofia/") and cause in SIP_STATUS:
+        leg.variables["sip_term_status"] = SIP_STATUS[cause]
+    leg.hangup(cause)
+    return Outcome(None, cause)
 
 
 def _far_dtmf(leg: Channel, digit: str) -> None:

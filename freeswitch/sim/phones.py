@@ -1,8 +1,12 @@
 """Simulated far ends: agent phones (``user/NNNN``) and external numbers.
 
 A real switch learns a far end's behaviour from SIP; the simulator is told it:
-registered or not, busy, rejecting, answering after a delay or never, talking
-for N seconds then hanging up. Tests and the ``sim phone`` api commands set it.
+registered or not, busy, rejecting, failing with a network cause, answering
+after a delay or never, a person or an answering machine (a greeting, then a
+beep, then it records until it hangs up), talking for N seconds then hanging
+up. Tests and the ``sim phone`` / ``sim external`` api commands set it; a
+seeded :class:`freeswitch.sim.callees.CalleeMix` can decide it for every
+external number nobody set.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ class Endpoint:
     answer_after: float | None = 1.0  # None: rings until originate_timeout (NO_ANSWER)
     talk_seconds: float | None = None  # hang up this long after answering
     digits: str = ""                  # DTMF the far end sends after answering (100 ms apart)
+    fail_cause: str | None = None     # the network refuses the call with this cause (UNALLOCATED_NUMBER...)
+    fail_after: float = 0.0           # seconds before a busy / rejected / failed answer comes back
+    machine: bool = False             # an answering machine answers (greeting, beep, records, hangs up)
+    greeting_seconds: float = 1.0     # how long the callee speaks after answering ("喂?" or the greeting)
+    beep: bool = True                 # a machine beeps when its greeting ends
+    message_seconds: float = 30.0     # a machine records this long after the beep, then hangs up
 
     def update(self, data: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}
@@ -41,6 +51,8 @@ class Directory:
         self.external: dict[str, Endpoint] = {}
         self.default_external = Endpoint(answer_after=0.0)
         self.busy_uuids: dict[str, str] = {}  # extension -> channel uuid of its current call
+        #: decides the behaviour of external numbers nobody set (None: ``default_external``)
+        self.callees: Any = None
 
     def phone(self, ext: str) -> Endpoint:
         """The phone of ``ext``, created (registered) if new."""
@@ -58,4 +70,10 @@ class Directory:
         return phone
 
     def external_for(self, number: str) -> Endpoint:
-        return self.external.get(number, self.default_external)
+        """How an external number behaves: as set for it, else drawn from the callee mix, else the default."""
+        endpoint = self.external.get(number)
+        if endpoint is not None:
+            return endpoint
+        if self.callees is not None:
+            return self.callees.endpoint_for(number)
+        return self.default_external

@@ -4,24 +4,12 @@ and an audit table the admin app created before 0003 is adopted, not re-created.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect
 from sqlalchemy.exc import IntegrityError
 
 from crm_core import migrate
 from crm_core.db import make_engine
-
-
-def _run(url: str, *statements: str) -> list:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            result = []
-            for sql in statements:
-                rows = connection.execute(text(sql))
-                result = rows.all() if rows.returns_rows else result
-            return result
-    finally:
-        engine.dispose()
+from sql_rows import run_sql as _run
 
 
 SEED = (

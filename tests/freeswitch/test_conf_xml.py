@@ -288,7 +288,9 @@ def test_campaign_context_marks_the_leg_and_sockets_to_the_engine():
     acts = actions(main)
     assert ("set", "hotline_entry=campaign") in acts
     assert ("export", "hotline_campaign_id=${hotline_campaign_id}") in acts
-    assert acts[-2] == ("socket", ENGINE_SOCKET)
+    assert acts[-3] == ("socket", ENGINE_SOCKET)
+    # the engine gone or letting go: the person who answered hears who called, never silence
+    assert acts[-2] == ("playback", "${hotline_abandon_message}") and acts[-1][0] == "hangup"
     guard = exts[0]
     assert [c.get("field") for c in guard.iter("condition")][0] == "${hotline_campaign_id}"
     assert actions(guard)[-1][0] == "hangup"
