@@ -20,6 +20,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFError
 
+from admin import params
 from admin.extensions import babel, csrf, db, login_manager
 from admin.i18n import DOMAIN, TRANSLATIONS_DIR, current_language, language_url, lazy_gettext as _l, select_locale
 from admin.views import register_views
@@ -88,6 +89,7 @@ def create_app(settings_or_config: Settings | Mapping[str, Any] | None = None) -
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise ValueError("create_app needs SQLALCHEMY_DATABASE_URI (or Hotline settings)")
 
+    params.install(app)  # bounded <int:> routes and 400s for bad numbers, before any view is registered
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -27,14 +27,16 @@ from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, FieldList, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from acd.exceptions import AcdError
 from admin import audit
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.extensions import db
+from admin.forms import IdField
 from admin.i18n import gettext, lazy_gettext as _l
+from admin.params import id_arg, int_arg
 from admin.sse import make_stream_token
 from admin.views.base import SecureBaseView
 from admin.views.desk_acd import agent_view, change_state, claim, complete, supervise, transfer
@@ -94,7 +96,7 @@ class StateForm(FlaskForm):
 
 
 class OrderForm(FlaskForm):
-    customer_id = IntegerField(validators=[InputRequired(_l("Pick the customer first."))])
+    customer_id = IdField(validators=[InputRequired(_l("Pick the customer first."))])
     code = FieldList(StringField(validators=[Optional(), Length(max=40)]), min_entries=1, max_entries=MAX_LINES)
     quantity = FieldList(StringField(validators=[Optional()]), min_entries=1, max_entries=MAX_LINES)
     delivery_method = SelectField(choices=[(m.value, m.value) for m in DeliveryMethod], default="courier")
@@ -114,7 +116,7 @@ class OrderStatusForm(FlaskForm):
 
 
 class ComplaintForm(FlaskForm):
-    customer_id = IntegerField(validators=[Optional()])
+    customer_id = IdField(validators=[Optional()])
     order_number = StringField(validators=[Optional(), Length(max=20)])
     category = SelectField(choices=[(c.value, c.value) for c in ComplaintCategory], validators=[DataRequired()])
     description = TextAreaField(validators=[DataRequired(_l("Describe the complaint.")), Length(max=4000)])
@@ -122,18 +124,18 @@ class ComplaintForm(FlaskForm):
 
 class AskForm(FlaskForm):
     question = TextAreaField(validators=[DataRequired(_l("Write the question.")), Length(max=2000)])
-    customer_id = IntegerField(validators=[Optional()])
+    customer_id = IdField(validators=[Optional()])
     call_uuid = StringField(validators=[Optional(), Length(max=40)])
 
 
 class CallbackForm(FlaskForm):
-    request_id = IntegerField(validators=[InputRequired()])
+    request_id = IdField(validators=[InputRequired()])
     success = BooleanField(default=True)
     note = StringField(validators=[Optional(), Length(max=300)])
 
 
 class BlacklistForm(FlaskForm):
-    customer_id = IntegerField(validators=[InputRequired()])
+    customer_id = IdField(validators=[InputRequired()])
     reason = StringField(validators=[DataRequired(_l("Give the reason for the mark.")), Length(max=300)])
 
 
@@ -150,7 +152,7 @@ class TransferForm(FlaskForm):
 
 
 class SuperviseForm(FlaskForm):
-    agent_id = IntegerField(validators=[InputRequired()])
+    agent_id = IdField(validators=[InputRequired()])
     mode = SelectField(choices=[(m, m) for m in SUPERVISION_MODES], validators=[DataRequired()])
     extension = StringField(validators=[DataRequired(_l("Your phone extension.")), Length(max=20)])
 
@@ -329,7 +331,7 @@ class DeskView(SecureBaseView):
 
     @expose("/status")
     def status(self) -> Any:
-        agent = self.viewed_agent(request.args.get("agent_id", type=int))
+        agent = self.viewed_agent(int_arg("agent_id", minimum=1))
         try:
             bridge, acd = acd_service()
             view = bridge.call(agent_view, acd, agent.id)
@@ -343,8 +345,9 @@ class DeskView(SecureBaseView):
     def customer(self) -> Any:
         """A customer's card by id or phone (a page reload, a caller with another number)."""
         customer = None
-        if request.args.get("id", type=int) is not None:
-            customer = db.session.get(Customer, request.args.get("id", type=int))
+        customer_id = id_arg("id")
+        if customer_id is not None:
+            customer = db.session.get(Customer, customer_id)
         elif request.args.get("phone"):
             customer = customer_by_phone(db.session, request.args["phone"])
         if customer is None:
@@ -400,7 +403,7 @@ class DeskView(SecureBaseView):
 
     @expose("/questions")
     def my_questions(self) -> Any:
-        agent = self.viewed_agent(request.args.get("agent_id", type=int))
+        agent = self.viewed_agent(int_arg("agent_id", minimum=1))
         return ok(questions=[question_view(r) for r in questions(agent.id, limit=20)])
 
     # -- actions (POST) ---------------------------------------------------------------------------------
@@ -615,7 +618,7 @@ class DeskView(SecureBaseView):
 
 
 class AnswerForm(FlaskForm):
-    question_id = IntegerField(validators=[InputRequired()])
+    question_id = IdField(validators=[InputRequired()])
     answer = TextAreaField(validators=[DataRequired(_l("Write the answer.")), Length(max=4000)])
     add_to_kb = BooleanField(default=False)
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from admin import audit
 from admin.extensions import db
 from admin.i18n import gettext
+from admin.params import int_arg
 from admin.views.base import SecureBaseView
 from admin.views.ivr_audio import AudioError, prompt_builder, recording_status, render_prompt, render_text, \
     save_recording
@@ -200,7 +201,7 @@ class IvrEditorView(SecureBaseView):
     @expose("/export")
     def export(self) -> Any:
         name = _menu_name()
-        version = request.args.get("version", type=int)
+        version = int_arg("version", minimum=1)
         if version is not None:
             row = db.session.scalar(select(IvrMenuVersion).join(IvrMenu).where(
                 IvrMenu.name == name, IvrMenuVersion.version == version))
