@@ -8,6 +8,7 @@ import sys
 
 from hotline.engine import Engine
 from hotline.settings import Settings, SettingsError
+from hotline.startup import StartupError
 
 log = logging.getLogger("hotline")
 
@@ -24,7 +25,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     engine = Engine(settings, reactor, application=build_call_handler, web_enabled=not args.no_web)
     try:
         engine.start()
-    except SettingsError as exc:
+    except (SettingsError, StartupError) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
     _print_banner(engine)

@@ -47,22 +47,39 @@ def publish_menu(session: Any, tmp: Path, text: str = AGENT_MENU) -> None:
 
 
 def engine_settings(url: str, tmp: Path, **overrides: str) -> Any:
-    """Settings for a test engine: every port 0, files under ``tmp``; ``overrides`` are more HOTLINE_* values."""
+    """Settings for a test engine: every port 0, files under ``tmp``, demo mode (like ``make run``);
+    ``overrides`` are more HOTLINE_* values."""
     from hotline.settings import load_settings
 
     env = {"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
            "HOTLINE_CALLSERVER_LINGER": "1", "HOTLINE_SIM_PORT": "0", "HOTLINE_SIM_SOUNDS_DIR": str(tmp / "snd"),
            "HOTLINE_SIM_RECORDINGS_DIR": str(tmp / "rec"), "HOTLINE_TTS_CACHE_DIR": str(tmp / "tts"),
            "HOTLINE_SWITCH_COMMAND_TIMEOUT": "10", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_ADMIN_HOST": "127.0.0.1",
-           "HOTLINE_VAR_DIR": str(tmp / "var"), **overrides}
+           "HOTLINE_VAR_DIR": str(tmp / "var"), "HOTLINE_ADMIN_DEMO_MODE": "true", **overrides}
     return load_settings(None, env=env)
 
 
+def load_demo_users(settings: Any) -> None:
+    """The admin UI's demo users in the engine's database, as ``hotline demo-data`` makes them."""
+    from admin.bootstrap import create_demo_users
+    from crm_core.db import make_engine, session_factory, transaction
+    from hotline.settings import database_url
+
+    engine = make_engine(database_url(settings))
+    try:
+        with transaction(session_factory(engine)) as session:
+            create_demo_users(session)
+    finally:
+        engine.dispose()
+
+
 def start_engine(settings: Any, web: bool) -> Any:
-    """Build and start the engine with the real application wiring."""
+    """Build and start the engine with the real application wiring (with the web UI: and the demo users)."""
     from hotline.engine import Engine
     from hotline.wiring import build_call_handler
 
+    if web:
+        load_demo_users(settings)
     engine = Engine(settings, reactor, application=build_call_handler, web_enabled=web)
     engine.start()
     return engine

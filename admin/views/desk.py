@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import abort, current_app, g, jsonify, request, url_for
+from flask import abort, g, jsonify, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -32,12 +32,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from acd.exceptions import AcdError
 from admin import audit
+from admin.auth import stream_token
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.extensions import db
 from admin.forms import IdField
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.params import id_arg, int_arg
-from admin.sse import make_stream_token
 from admin.views.base import SecureBaseView
 from admin.views.desk_acd import agent_view, change_state, claim, complete, supervise, transfer
 from admin.views.desk_data import (
@@ -304,8 +304,7 @@ class DeskView(SecureBaseView):
                 states = bridge.call(lambda: {a.id: a.view() for a in acd.board.all()})
             except EngineUnavailable:
                 pass
-            token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username,
-                                      [ALL_AGENTS_TOPIC, SUPERVISORS_TOPIC])
+            token = stream_token([ALL_AGENTS_TOPIC, SUPERVISORS_TOPIC])
             return self.render("desk/agents.html", agents=agents, states=states, token=token)
         return self.render("desk/unlinked.html"), 200
 
@@ -320,7 +319,7 @@ class DeskView(SecureBaseView):
         topics = [desk_topic(agent.id)]
         if self.permitted("supervise"):
             topics.append(SUPERVISORS_TOPIC)
-        token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username, topics)
+        token = stream_token(topics)
         return self.render("desk/desk.html", agent=agent, readonly=readonly, token=token, topics=topics,
                            reasons=NOT_READY_REASONS, dispositions=DISPOSITIONS,
                            categories=[c.value for c in ComplaintCategory],
@@ -631,7 +630,7 @@ class DeskQuestionsView(SecureBaseView):
 
     @expose("/")
     def index(self) -> Any:
-        token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username, [SUPERVISORS_TOPIC])
+        token = stream_token([SUPERVISORS_TOPIC])
         rows = [question_view(r) for r in questions(limit=100)]
         return self.render("desk/questions.html", questions=rows, form=AnswerForm(), token=token)
 

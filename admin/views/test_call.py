@@ -17,13 +17,13 @@ import re
 import weakref
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_admin import expose
 from flask_login import current_user
 
+from admin.auth import stream_token
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.i18n import gettext
-from admin.sse import make_stream_token
 from admin.views.base import SecureBaseView
 from admin.views.ivr_audio import AudioError, prompt_builder, render_text
 
@@ -151,7 +151,7 @@ class TestCallView(SecureBaseView):
         uuid = reply[4:].strip()
         topic = topic_for(uuid)
         log.info("test call %s from %s to %s placed by %s", uuid, ani, dnis, current_user.username)
-        token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username, [topic])
+        token = stream_token([topic])
         return jsonify({"uuid": uuid, "topic": topic, "token": token, "events": "/events"})
 
     @expose("/dtmf", methods=("POST",))
