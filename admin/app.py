@@ -24,8 +24,9 @@ from admin import params
 from admin.extensions import babel, csrf, db, login_manager
 from admin.i18n import DOMAIN, TRANSLATIONS_DIR, current_language, language_url, lazy_gettext as _l, select_locale
 from admin.views import register_views
-from admin.web import install_flask_limits
 from admin.views.base import HomeView
+from admin.web import install_flask_limits
+from crm_core.services.login_throttle import ThrottlePolicy
 from hotline.settings import Settings, database_url, load_settings
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,6 @@ def persistent_secret_key(var_dir: str | os.PathLike[str]) -> str:
 
 def config_from_settings(settings: Settings) -> dict[str, Any]:
     """Flask config for the Hotline settings."""
-    from crm_core.services.login_throttle import ThrottlePolicy
-
     admin = settings.admin
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(settings),
@@ -60,6 +59,8 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "SECRET_KEY": settings.admin.secret_key or persistent_secret_key(settings.var_dir),
         "HOTLINE_DEMO_MODE": settings.admin.demo_mode,
         "VOICEMAIL_DIRS": [settings.var_dir, settings.sim.recordings_dir],
+        "HOTLINE_VAR_DIR": settings.var_dir,  # messages name files relative to these folders (admin.paths)
+        "SIM_SOUNDS_DIR": settings.sim.sounds_dir,
         "TTS_CACHE_DIR": settings.tts.cache_dir,  # the IVR editor's "listen" and the test call's phrases
         "TTS_VOICES": {"zh": settings.tts.voice_zh, "en": settings.tts.voice_en},
         "SESSION_COOKIE_SECURE": admin.secure_cookies,

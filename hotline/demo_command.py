@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from hotline.settings import Settings, database_url
+from hotline.settings import Settings, database_url, shown_database
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,7 +90,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         print(f"hotline demo-data: --scale must be above 0 and at most 10, got {scale}", file=sys.stderr)
         return 2
     url = database_url(settings)
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = shown_database(settings)  # as configured: no absolute server path in messages
     admin_users = not _admin_bootstraps_users()
     options = DemoOptions(scale=scale, seed=getattr(args, "seed", None) or DemoOptions.seed,
                           blacklist_threshold=settings.crm.blacklist_threshold,

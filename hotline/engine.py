@@ -23,7 +23,7 @@ from crm_core.db import make_engine, session_factory
 from freeswitch.call import Call
 from freeswitch.callserver import CallServer
 from freeswitch.switch import Switch
-from hotline.settings import Settings, SettingsError, database_url
+from hotline.settings import Settings, SettingsError, database_url, shown_database
 from hotline.startup import listening, refuse_demo_passwords, require_schema
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,8 @@ ENGINE_EVENTS = (
 )
 
 
-def check_database(url: str) -> Any:
-    """Connect once so a wrong or dead database stops start-up with one clear line."""
+def check_database(url: str, shown: str | None = None) -> Any:
+    """Connect once so a wrong or dead database stops start-up with one clear line (naming it as ``shown``)."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -49,7 +49,8 @@ def check_database(url: str) -> Any:
     except SQLAlchemyError as exc:
         engine.dispose()
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise SettingsError(f"cannot reach the database ({engine.url.render_as_string()}): {reason}") from None
+        raise SettingsError(f"cannot reach the database ({shown or engine.url.render_as_string()}): {reason}") \
+            from None
     return engine
 
 
@@ -90,7 +91,7 @@ class Engine:
         """
         settings = self.settings
         url = database_url(settings)
-        self.db_engine = check_database(url)
+        self.db_engine = check_database(url, shown_database(settings))
         require_schema(url)
         self.sessions = session_factory(self.db_engine)
         self.demo_accounts = refuse_demo_passwords(self.sessions, settings.admin.demo_mode)

@@ -266,11 +266,23 @@ def _validate_admin(settings: Settings) -> None:
         raise SettingsError("admin.login_lockout_max_seconds must be at least admin.login_lockout_seconds")
 
 
+def shown_database(settings: Settings) -> str:
+    """The database as configured (relative SQLite paths stay relative, the password hidden), for messages."""
+    try:
+        return make_url(settings.db.url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable db.url)"
+
+
 def database_url(settings: Settings) -> str:
     """The DB URL with relative SQLite paths made absolute and their folder created."""
     url = make_url(settings.db.url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         path = Path(url.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(f"db.url (HOTLINE_DB_URL): cannot create the folder of the SQLite database {path}: "
+                                f"{exc.strerror or exc}") from None
         url = url.set(database=str(path.resolve()))
     return url.render_as_string(hide_password=False)

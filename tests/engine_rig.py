@@ -7,10 +7,11 @@ would set them) and poll the same way (bounded, never a fixed sleep).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from twisted.internet import reactor, task
+from twisted.internet import defer, reactor, task
 
 #: A menu whose only choice is "0 for an agent", open every hour of the week.
 AGENT_MENU = """
@@ -96,3 +97,20 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: st
     heard = [(e["event"], e.get("app") or e.get("file") or e.get("digit") or e.get("cause"))
              for e in (call.transcript if call is not None else [])]
     raise AssertionError(f"timed out waiting for {what}; transcript: {heard}")
+
+
+def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred:
+    """Run blocking ``fn`` (an HTTP client, a socket) in a thread of its own, not the reactor's pool (which
+    serves the WSGI app); its result or exception arrives on the reactor thread."""
+    d: defer.Deferred = defer.Deferred()
+
+    def work() -> None:
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 -- handed to the Deferred
+            reactor.callFromThread(d.errback, exc)
+        else:
+            reactor.callFromThread(d.callback, result)
+
+    threading.Thread(target=work, daemon=True).start()
+    return d

@@ -20,6 +20,8 @@ import pytest_twisted
 from twisted.internet import defer, reactor
 from twisted.web.resource import Resource
 
+from engine_rig import in_thread
+
 requests = pytest.importorskip("requests")
 
 LIMIT = 1024 * 1024  # the app's default admin.max_request_kb (1024)
@@ -46,22 +48,6 @@ def served(app):  # type: ignore[no-untyped-def]
     port, number = serve(app)
     yield number
     pytest_twisted.blockon(defer.maybeDeferred(port.stopListening))
-
-
-def in_thread(fn: Any, *args: Any) -> defer.Deferred:
-    """Blocking ``fn`` in a thread of its own (never the reactor's pool, which serves the app)."""
-    d: defer.Deferred = defer.Deferred()
-
-    def work() -> None:
-        try:
-            result = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            reactor.callFromThread(d.errback, exc)
-        else:
-            reactor.callFromThread(d.callback, result)
-
-    threading.Thread(target=work, daemon=True).start()
-    return d
 
 
 def read_all(sock: socket.socket, timeout: float) -> bytes:

@@ -8,15 +8,13 @@ closed and the same token is refused; a new log-in gets a new token that works.
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer
 
-from engine_rig import engine_settings, start_engine, wait_for
+from engine_rig import engine_settings, in_thread, start_engine, wait_for
 from crm_core.db import make_engine, session_factory, transaction
 from crm_core.migrate import upgrade
 from crm_core.models import Queue
@@ -36,23 +34,6 @@ def hotline(tmp_path: Path, database_maker):  # type: ignore[no-untyped-def]
     yield running
     running.acd.stop()
     pytest_twisted.blockon(running.stop())
-
-
-def in_thread(fn: Any, *args: Any) -> defer.Deferred:
-    """Blocking ``fn`` in a thread of its own (the reactor's pool serves the WSGI app)."""
-    d: defer.Deferred = defer.Deferred()
-    from twisted.internet import reactor
-
-    def work() -> None:
-        try:
-            result = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            reactor.callFromThread(d.errback, exc)
-        else:
-            reactor.callFromThread(d.callback, result)
-
-    threading.Thread(target=work, daemon=True).start()
-    return d
 
 
 class Browser:

@@ -52,11 +52,12 @@ def _migrated(tmp: Path, with_demo_users: bool) -> str:
     return url
 
 
-def _users(url: str) -> dict[str, str]:
+def _users(url: str, column: str = "password_hash") -> dict[str, str]:
+    """username -> ``column`` of every admin user in the database at ``url``."""
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            return dict(session.execute(select(AdminUser.username, AdminUser.password_hash)).tuples().all())
+            return dict(session.execute(select(AdminUser.username, getattr(AdminUser, column))).tuples().all())
     finally:
         engine.dispose()
 
@@ -111,7 +112,7 @@ def test_outside_demo_mode_the_engine_refuses_demo_passwords_then_starts_once_th
         assert changed.returncode == 0, changed.stderr
     users = _users(url)
     assert all(not check_password_hash(users[n], p) for n, (_, p) in DOCUMENTED.items())
-    roles = _roles(url)
+    roles = _users(url, "role")
     assert roles == {name: role for name, (role, _) in DOCUMENTED.items()}, "create-user kept each role"
 
     from admin.bootstrap import demo_password_accounts
@@ -120,15 +121,6 @@ def test_outside_demo_mode_the_engine_refuses_demo_passwords_then_starts_once_th
     with Session(engine) as session:
         assert demo_password_accounts(session) == []
     engine.dispose()
-
-
-def _roles(url: str) -> dict[str, str]:
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            return dict(session.execute(select(AdminUser.username, AdminUser.role)).tuples().all())
-    finally:
-        engine.dispose()
 
 
 @pytest_twisted.ensureDeferred

@@ -93,3 +93,13 @@ def test_admin_serve_with_its_port_in_use_names_the_port(tmp_path: Path, migrate
     line = _one_clear_line(_hotline(_env(tmp_path, migrated_url, HOTLINE_ADMIN_PORT=str(busy_port)), "admin",
                                     "serve"))
     assert f"127.0.0.1:{busy_port}" in line and "HOTLINE_ADMIN_PORT" in line, line
+
+
+def test_database_errors_name_the_database_as_configured_not_its_absolute_path(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    (tmp_path / "blocked").write_text("a file where the database folder should be")
+    env = _env(tmp_path, "sqlite:///blocked/sub/hotline.db")
+    for args in (("run",), ("db", "upgrade"), ("demo-data", "--no-progress")):
+        result = _hotline(env, *args)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert str(tmp_path) not in result.stderr and "blocked/sub/hotline.db" in result.stderr, result.stderr
