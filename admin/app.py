@@ -19,6 +19,7 @@ from flask import Flask, render_template
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import params
 from admin.extensions import babel, csrf, db, login_manager
@@ -63,6 +64,7 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "SIM_SOUNDS_DIR": settings.sim.sounds_dir,
         "TTS_CACHE_DIR": settings.tts.cache_dir,  # the IVR editor's "listen" and the test call's phrases
         "TTS_VOICES": {"zh": settings.tts.voice_zh, "en": settings.tts.voice_en},
+        "HOTLINE_TRUSTED_PROXIES": admin.trusted_proxies,
         "SESSION_COOKIE_SECURE": admin.secure_cookies,
         "REMEMBER_COOKIE_SECURE": admin.secure_cookies,
         "SESSION_IDLE_MINUTES": admin.session_idle_minutes,
@@ -115,6 +117,9 @@ def create_app(settings_or_config: Settings | Mapping[str, Any] | None = None) -
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise ValueError("create_app needs SQLALCHEMY_DATABASE_URI (or Hotline settings)")
 
+    proxies = int(app.config.get("HOTLINE_TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address and scheme as the proxies in front report them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     params.install(app)  # bounded <int:> routes and 400s for bad numbers, before any view is registered
     install_flask_limits(app)  # request-size limits, before CSRFProtect reads a form
     db.init_app(app)

@@ -80,6 +80,9 @@ class AdminSettings:
     demo_mode: bool = False
     #: mark the session cookie ``Secure`` (sent over HTTPS only): set it when a TLS proxy serves the admin UI
     secure_cookies: bool = False
+    #: reverse proxies in front of the admin UI whose X-Forwarded-For / -Proto are believed (0: none): the client
+    #: address is what log-in throttling counts and the audit log records, so behind a proxy set this to 1
+    trusted_proxies: int = 0
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     #: failed log-ins per account name, and per client address, before lock-outs start
@@ -258,6 +261,7 @@ def _validate_admin(settings: Settings) -> None:
         ("login_failure_memory_minutes", admin.login_failure_memory_minutes, 1, 30 * 24 * 60),
         ("max_request_kb", admin.max_request_kb, 16, 1024 * 1024),
         ("max_upload_mb", admin.max_upload_mb, 1, 10 * 1024),
+        ("trusted_proxies", admin.trusted_proxies, 0, 5),
     ):
         if not low <= value <= high:
             raise SettingsError(f"admin.{name} (HOTLINE_ADMIN_{name.upper()}) must be between {low} and {high}, "

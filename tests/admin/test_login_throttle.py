@@ -164,3 +164,21 @@ def test_create_user_from_the_cli_lifts_a_lock(app, dbs, clock, admin_db_url, mo
     assert Browser(app, _address()).login(user.username, "brand-new-pass-2").status_code == 302
     dbs.reread()
     assert dbs.get(AdminUser, user.id).role == "supervisor"
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_counted_and_audited(admin_db_url, dbs,
+                                                                                    clock) -> None:
+    from admin.app import create_app
+
+    user = _user(dbs)
+    for proxies, expected in ((1, "198.51.100.77"), (0, "127.0.0.9")):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": admin_db_url, "SECRET_KEY": "proxy-test",
+                          "HOTLINE_TRUSTED_PROXIES": proxies})
+        browser = Browser(app, "127.0.0.9")  # the proxy's own address
+        browser.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.77"
+        assert browser.login(user.username, f"wrong-{proxies}").status_code == 400
+        dbs.reread()
+        entry = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "login-failed",
+                                                     AuditEntry.username == user.username)
+                            .order_by(AuditEntry.id.desc())).first()
+        assert entry.remote_addr == expected, "without a trusted proxy the header is ignored (it can be forged)"

@@ -103,3 +103,30 @@ def test_database_errors_name_the_database_as_configured_not_its_absolute_path(t
         result = _hotline(env, *args)
         assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
         assert str(tmp_path) not in result.stderr and "blocked/sub/hotline.db" in result.stderr, result.stderr
+
+
+def test_the_standalone_wsgi_app_refuses_an_unmigrated_database_and_demo_passwords(tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+    from werkzeug.security import generate_password_hash
+
+    from crm_core.db import make_engine
+    from crm_core.migrate import upgrade
+    from crm_core.models import AdminUser
+
+    def load_wsgi(url: str) -> subprocess.CompletedProcess[str]:
+        env = _env(tmp_path, url)
+        return subprocess.run([sys.executable, "-c", "import admin.wsgi"], env=env, capture_output=True, text=True,
+                              timeout=TIMEOUT, cwd=tmp_path)
+
+    (tmp_path / "var").mkdir()
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert "hotline db upgrade" in _one_clear_line(load_wsgi(empty))
+    demo = f"sqlite:///{tmp_path / 'demo.db'}"
+    upgrade(demo)
+    engine = make_engine(demo)
+    with Session(engine) as session:
+        session.add(AdminUser(username="admin", role="admin", password_hash=generate_password_hash("admin-demo")))
+        session.commit()
+    engine.dispose()
+    line = _one_clear_line(load_wsgi(demo))
+    assert "admin" in line and "hotline admin create-user" in line, line
