@@ -17,10 +17,13 @@ venv: $(BIN)/hotline
 lock:
 	bash scripts/lock.sh "$(VENV)" "$(PYTHON)"
 
+# The demo: the published demo passwords (and a switch on its default password) are accepted only in demo mode.
+DEMO := HOTLINE_ADMIN_DEMO_MODE=true
+
 run: venv
 	$(BIN)/hotline db upgrade
-	$(BIN)/hotline demo-data
-	$(BIN)/hotline run
+	$(DEMO) $(BIN)/hotline demo-data
+	$(DEMO) $(BIN)/hotline run
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

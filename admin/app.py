@@ -19,11 +19,15 @@ from flask import Flask, render_template
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin import params
 from admin.extensions import babel, csrf, db, login_manager
 from admin.i18n import DOMAIN, TRANSLATIONS_DIR, current_language, language_url, lazy_gettext as _l, select_locale
 from admin.views import register_views
 from admin.views.base import HomeView
+from admin.web import install_flask_limits
+from crm_core.services.login_throttle import ThrottlePolicy
 from hotline.settings import Settings, database_url, load_settings
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,7 @@ def persistent_secret_key(var_dir: str | os.PathLike[str]) -> str:
 
 def config_from_settings(settings: Settings) -> dict[str, Any]:
     """Flask config for the Hotline settings."""
+    admin = settings.admin
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(settings),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": settings.db.pool_size, "echo": settings.db.echo}
@@ -55,9 +60,28 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "SECRET_KEY": settings.admin.secret_key or persistent_secret_key(settings.var_dir),
         "HOTLINE_DEMO_MODE": settings.admin.demo_mode,
         "VOICEMAIL_DIRS": [settings.var_dir, settings.sim.recordings_dir],
+        "HOTLINE_VAR_DIR": settings.var_dir,  # messages name files relative to these folders (admin.paths)
+        "SIM_SOUNDS_DIR": settings.sim.sounds_dir,
         "TTS_CACHE_DIR": settings.tts.cache_dir,  # the IVR editor's "listen" and the test call's phrases
         "TTS_VOICES": {"zh": settings.tts.voice_zh, "en": settings.tts.voice_en},
+        "HOTLINE_TRUSTED_PROXIES": admin.trusted_proxies,
+        "SESSION_COOKIE_SECURE": admin.secure_cookies,
+        "REMEMBER_COOKIE_SECURE": admin.secure_cookies,
+        "SESSION_IDLE_MINUTES": admin.session_idle_minutes,
+        "SESSION_MAX_HOURS": admin.session_max_hours,
+        "PERMANENT_SESSION_LIFETIME": admin.session_max_hours * 3600,
+        "LOGIN_THROTTLE": ThrottlePolicy(
+            max_failures=admin.login_max_failures, max_failures_per_address=admin.login_max_failures_per_address,
+            lockout_seconds=admin.login_lockout_seconds, lockout_max_seconds=admin.login_lockout_max_seconds,
+            memory_seconds=admin.login_failure_memory_minutes * 60),
+        **body_limits(admin.max_request_kb * 1024, admin.max_upload_mb * 1024 * 1024),
     }
+
+
+def body_limits(max_request: int, max_upload: int) -> dict[str, Any]:
+    """Flask's own request-size limits, matching what the web layer lets through (``admin.web``)."""
+    return {"MAX_CONTENT_LENGTH": max(max_request, max_upload), "MAX_FORM_MEMORY_SIZE": max_request,
+            "HOTLINE_MAX_REQUEST_BYTES": max_request, "HOTLINE_MAX_UPLOAD_BYTES": max_upload}
 
 
 DEFAULTS: dict[str, Any] = {
@@ -65,10 +89,15 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_MAX_HOURS": 12,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session (no expiry mid-edit)
     "FLASK_ADMIN_SWATCH": "default",
     "HOTLINE_DEMO_MODE": False,
     "VOICEMAIL_DIRS": [],
+    **body_limits(1024 * 1024, 20 * 1024 * 1024),
 }
 
 
@@ -88,6 +117,11 @@ def create_app(settings_or_config: Settings | Mapping[str, Any] | None = None) -
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise ValueError("create_app needs SQLALCHEMY_DATABASE_URI (or Hotline settings)")
 
+    proxies = int(app.config.get("HOTLINE_TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address and scheme as the proxies in front report them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    params.install(app)  # bounded <int:> routes and 400s for bad numbers, before any view is registered
+    install_flask_limits(app)  # request-size limits, before CSRFProtect reads a form
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

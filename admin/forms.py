@@ -16,15 +16,18 @@ from enum import Enum
 from typing import Any
 
 from flask_admin.babel import Translations as AdminTranslations
-from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.filters import FilterConverter, FilterEmpty
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import BaseForm
 from flask_admin.model import filters
 from flask_admin.model.form import converts
 from flask_wtf import FlaskForm
 from sqlalchemy import inspect
-from wtforms.validators import ValidationError
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, ValidationError
 
+from admin.i18n import lazy_gettext as _l
+from admin.params import INT64_MAX, INT64_MIN, bounded_filter
 from crm_core.exceptions import InvalidPhoneNumber
 from crm_core.phones import to_e164
 from crm_core.types import UTC, UTCDateTime
@@ -67,15 +70,34 @@ def make_datetimes_aware(model: Any) -> None:
 
 
 class HotlineModelConverter(AdminModelConverter):
-    """Flask-Admin's converter plus crm_core's column types (UTCDateTime is a TypeDecorator)."""
+    """Flask-Admin's converter plus crm_core's column types (UTCDateTime is a TypeDecorator).
+
+    Integer columns only take numbers a 64-bit column can hold (a form error, not a database error).
+    """
 
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args: Any, **extra: Any) -> Any:
         return self.convert_datetime(field_args, **extra)
 
+    @converts("Integer")  # includes BigInteger and SmallInteger
+    def handle_integer_types(self, column: Any, field_args: Any, **extra: Any) -> Any:
+        field_args["validators"].append(NumberRange(INT64_MIN, INT64_MAX))
+        return super().handle_integer_types(column, field_args, **extra)
+
+
+class IdField(IntegerField):
+    """A row id in a form: a whole number a 64-bit column can hold, else a field error."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is not None and not 1 <= self.data <= INT64_MAX:
+            raise ValidationError(str(_l("Not a valid id.")))
+
 
 class HotlineFilterConverter(FilterConverter):
-    """Flask-Admin's filters for crm_core's column types."""
+    """Flask-Admin's filters for crm_core's column types; number filters refuse values no column can hold."""
+
+    int_filters = tuple(f if f is FilterEmpty else bounded_filter(f) for f in FilterConverter.int_filters)
+    float_filters = tuple(f if f is FilterEmpty else bounded_filter(f) for f in FilterConverter.float_filters)
 
     @filters.convert("utcdatetime")
     def conv_utc_datetime(self, column: Any, name: str, **kwargs: Any) -> Any:

@@ -255,12 +255,12 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str,
         engine.dispose()
 
     from admin.app import create_app
-    from admin.bootstrap import ensure_admin_user
+    from admin.bootstrap import create_demo_users
     from admin.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     with app.app_context():
-        ensure_admin_user(db.session, demo_mode=True)
+        create_demo_users(db.session)
         db.session.commit()
     client = app.test_client()
     response = client.post("/login", data={"username": "admin", "password": "admin-demo"})

@@ -63,3 +63,27 @@ def head() -> str:
     head_rev = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head_rev is not None
     return head_rev
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database is not at the schema this code needs (never migrated, behind, or from a newer version)."""
+
+    def __init__(self, current: str | None, head: str, known: bool) -> None:
+        self.current, self.head, self.known = current, head, known
+        state = ("has no Hotline schema" if current is None else
+                 f"is at schema revision {current}" + ("" if known else ", which this version does not know"))
+        super().__init__(f"the database {state}; this version needs {head}")
+
+
+def require_head(url: str) -> None:
+    """Raise SchemaNotCurrent unless the database at ``url`` is at the newest revision the scripts know."""
+    revision, newest = current(url), head()
+    if revision == newest:
+        return
+    known = True
+    if revision is not None:
+        try:
+            known = ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+        except Exception:  # alembic's "no such revision"
+            known = False
+    raise SchemaNotCurrent(revision, newest, known)

@@ -11,10 +11,9 @@ import argparse
 import logging
 import sys
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from hotline.settings import Settings, database_url
+from hotline.settings import Settings, database_url, shown_database
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +39,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
 
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     url = database_url(settings)
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = shown_database(settings)  # as configured: no absolute server path in messages
     action = getattr(args, "db_action", None) or "current"
     try:
         if action == "upgrade":

@@ -1,6 +1,8 @@
 """``hotline demo-data``: load the demo shop into the settings' database, idempotently, with a progress bar.
 
-Migrates the schema first when it is behind (and says so). A database that
+Migrates the schema first when it is behind (and says so). Creates the admin
+UI's demo users, whose passwords are published: the engine accepts them only
+in demo mode (``admin.demo_mode``, which ``make run`` sets). A database that
 cannot be reached is one clear line on stderr and exit code 1.
 """
 
@@ -13,10 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from hotline.settings import Settings, database_url
+from hotline.settings import Settings, database_url, shown_database
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,14 +43,21 @@ def _admin_bootstraps_users() -> bool:
         return False
 
 
-def _admin_users_line() -> str:
-    """Where the admin UI's users come from when the admin package makes them."""
-    try:
-        from admin.bootstrap import DEMO_USERS
-    except Exception:  # the admin UI is optional for loading data
-        return "  admin users: created by the admin package when `hotline run` starts"
-    users = ", ".join(f"{name} / {password} ({role})" for name, (role, password) in DEMO_USERS.items())
-    return f"  admin users (made by the admin package in demo mode at `hotline run`): {users}"
+def _create_demo_users(factory: Any, demo_mode: bool) -> list[str]:
+    """The admin UI's demo users (one per role, well-known passwords) and what to print about them."""
+    from admin.bootstrap import DEMO_USERS, create_demo_users
+    from crm_core.db import transaction
+
+    with transaction(factory) as session:
+        created = {user.username for user in create_demo_users(session)}
+    users = ", ".join(f"{name} / {password} ({role})" + ("" if name in created else " [kept]")
+                      for name, (role, password) in DEMO_USERS.items())
+    lines = [f"  admin users: {users}"]
+    if not demo_mode:
+        lines.append("  note: these passwords are published; `hotline run` accepts them only in demo mode "
+                     "(HOTLINE_ADMIN_DEMO_MODE=true, as `make run` sets) - outside it, give each account a password "
+                     "of its own with `hotline admin create-user NAME`")
+    return lines
 
 
 DEMO_MENU = Path(__file__).resolve().parents[1] / "menus" / "demo.yaml"
@@ -82,7 +90,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         print(f"hotline demo-data: --scale must be above 0 and at most 10, got {scale}", file=sys.stderr)
         return 2
     url = database_url(settings)
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = shown_database(settings)  # as configured: no absolute server path in messages
     admin_users = not _admin_bootstraps_users()
     options = DemoOptions(scale=scale, seed=getattr(args, "seed", None) or DemoOptions.seed,
                           blacklist_threshold=settings.crm.blacklist_threshold,
@@ -100,9 +108,11 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
                   file=sys.stderr, leave=False) as bar:
             notes = load_demo(session_factory(engine), options, plan=plan, advance=bar.update)
         menu_line = _publish_demo_menu(session_factory(engine))
+        user_lines = [] if admin_users else _create_demo_users(session_factory(engine), settings.admin.demo_mode)
         with session_factory(engine)() as session:
             lines = summary_lines(session, admin_users=admin_users)
         lines.append(menu_line)
+        lines += user_lines
     except DBAPIError as exc:
         print(f"hotline demo-data: cannot use database {shown}: {_describe(exc)}", file=sys.stderr)
         return 1
@@ -117,7 +127,5 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     if len(notes) > 10:
         print(f"note: ... and {len(notes) - 10} more")
     print("\n".join(lines))
-    if not admin_users:
-        print(_admin_users_line())
     print(f"demo data ready in {shown} ({time.monotonic() - started:.1f} s)")
     return 0

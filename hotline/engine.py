@@ -23,7 +23,8 @@ from crm_core.db import make_engine, session_factory
 from freeswitch.call import Call
 from freeswitch.callserver import CallServer
 from freeswitch.switch import Switch
-from hotline.settings import Settings, SettingsError, database_url
+from hotline.settings import Settings, SettingsError, database_url, shown_database
+from hotline.startup import listening, refuse_demo_passwords, require_schema
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ ENGINE_EVENTS = (
 )
 
 
-def check_database(url: str) -> Any:
-    """Connect once so a wrong or dead database stops start-up with one clear line."""
+def check_database(url: str, shown: str | None = None) -> Any:
+    """Connect once so a wrong or dead database stops start-up with one clear line (naming it as ``shown``)."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -48,7 +49,8 @@ def check_database(url: str) -> Any:
     except SQLAlchemyError as exc:
         engine.dispose()
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise SettingsError(f"cannot reach the database ({engine.url.render_as_string()}): {reason}") from None
+        raise SettingsError(f"cannot reach the database ({shown or engine.url.render_as_string()}): {reason}") \
+            from None
     return engine
 
 
@@ -69,6 +71,8 @@ class Engine:
     switch: Switch | None = None
     web_port: Any = None
     web_banner: str = ""
+    #: Accounts still on their demo passwords (demo mode only; outside it the engine refuses to start).
+    demo_accounts: list[str] = field(default_factory=list)
     #: Server-sent event topics (wallboard, agent desk, test calls); publish from any thread.
     events: Any = None
     ports: dict[str, int] = field(default_factory=dict)
@@ -80,10 +84,17 @@ class Engine:
     before_stop: list[Callable[["Engine"], Any]] = field(default_factory=list)
 
     def start(self) -> None:
-        """Check the database, build the application, start simulator (demo), call server, switch, web UI."""
+        """Check the database, build the application, start simulator (demo), call server, switch, web UI.
+
+        A deployment mistake (database not migrated, a port in use, demo passwords outside demo mode) raises
+        ``StartupError`` with one line naming the fix.
+        """
         settings = self.settings
-        self.db_engine = check_database(database_url(settings))
+        url = database_url(settings)
+        self.db_engine = check_database(url, shown_database(settings))
+        require_schema(url)
         self.sessions = session_factory(self.db_engine)
+        self.demo_accounts = refuse_demo_passwords(self.sessions, settings.admin.demo_mode)
         from admin.sse import EventHub
 
         self.events = EventHub(self.reactor)
@@ -94,8 +105,11 @@ class Engine:
         sys.setswitchinterval(settings.callserver.switch_interval_ms / 1000.0)
         self.call_server = CallServer(self.call_handler or _no_application, self.reactor,
                                       linger_seconds=settings.callserver.linger, extra_events=CALL_EVENTS)
-        listening = self.call_server.start(self.reactor, settings.callserver.host, settings.callserver.port)
-        self.ports["callserver"] = listening.getHost().port
+        port = listening("FreeSWITCH's outbound sockets (the call server)", "callserver.port",
+                         settings.callserver.host, settings.callserver.port,
+                         lambda: self.call_server.start(self.reactor, settings.callserver.host,
+                                                        settings.callserver.port))
+        self.ports["callserver"] = port.getHost().port
 
         switch_host, switch_port, password = settings.switch.host, settings.switch.port, settings.switch.password
         if settings.switch.mode == "sim":
@@ -109,7 +123,8 @@ class Engine:
             from hotline.sim_dialplan import install as install_dialplan
 
             install_dialplan(self.simulator)
-            self.ports["sim"] = self.simulator.start()
+            self.ports["sim"] = listening("the switch simulator's event socket", "sim.port", settings.sim.host,
+                                          settings.sim.port, self.simulator.start)
             switch_host, switch_port, password = settings.sim.host, self.ports["sim"], settings.sim.password
 
         self.switch = Switch(
@@ -126,32 +141,41 @@ class Engine:
         settle_memory()
 
     def _start_web(self) -> None:
-        from twisted.web.server import Site
-
         from admin.app import create_app
         from admin.bootstrap import DEMO_USERS, describe, ensure_admin_user
-        from admin.web import build_web_root
+        from admin.web import build_site
         from crm_core.db import transaction
 
         with transaction(self.sessions) as session:
-            created = ensure_admin_user(session, self.settings.admin.demo_mode)
+            created = ensure_admin_user(session)
         from admin.bridge import EngineBridge, install
         from admin.sse import EventStreamResource
 
         app = create_app(self.settings)
         install(app, EngineBridge(self.reactor, lambda name: getattr(self, name, None), self.events))
-        root = build_web_root(self.reactor, self.reactor.getThreadPool(), app)
-        root.putChild(b"events", EventStreamResource(self.events, app.config["SECRET_KEY"]))
+        site = build_site(self.reactor, self.reactor.getThreadPool(), app)
+        site.resource.putChild(b"events", EventStreamResource(
+            self.events, app.config["SECRET_KEY"], session_check=self._session_is_current,
+            max_age=self.settings.admin.session_max_hours * 3600))
         for name, resource in self.web_resources.items():
-            root.putChild(name, resource)
-        self.web_port = self.reactor.listenTCP(self.settings.admin.port, Site(root),
-                                               interface=self.settings.admin.host)
+            site.resource.putChild(name, resource)
+        admin = self.settings.admin
+        self.web_port = listening("the admin UI", "admin.port", admin.host, admin.port,
+                                  lambda: self.reactor.listenTCP(admin.port, site, interface=admin.host))
         self.ports["admin"] = self.web_port.getHost().port
-        url = f"http://{self.settings.admin.host}:{self.ports['admin']}/admin/"
+        url = f"http://{admin.host}:{self.ports['admin']}/admin/"
         self.web_banner = describe(created, url)
-        if self.settings.admin.demo_mode and not created:
+        if admin.demo_mode and self.demo_accounts:
             self.web_banner += "\n  demo users: " + ", ".join(
-                f"{name} / {password} ({role.value})" for name, (role, password) in DEMO_USERS.items())
+                f"{name} / {password} ({role.value})" for name, (role, password) in DEMO_USERS.items()
+                if name in self.demo_accounts)
+
+    def _session_is_current(self, user_id: int, version: int) -> bool:
+        """Whether an admin session (an event-stream token's) is still current; runs on a pool thread."""
+        from crm_core.services.admin_sessions import session_is_current
+
+        with self.sessions() as session:
+            return session_is_current(session, user_id, version)
 
     @defer.inlineCallbacks
     def stop(self) -> Any:

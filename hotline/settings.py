@@ -23,6 +23,10 @@ class SettingsError(Exception):
     """A setting is missing, malformed or inconsistent."""
 
 
+#: Event-socket passwords everyone knows (FreeSWITCH's shipped default, or none): refused outside demo mode.
+WELL_KNOWN_SWITCH_PASSWORDS = frozenset({"ClueCon", ""})
+
+
 @dataclass(frozen=True)
 class DbSettings:
     url: str = "sqlite:///var/hotline.db"
@@ -71,7 +75,28 @@ class AdminSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     secret_key: str = ""
-    demo_mode: bool = True
+    #: the demo install: its well-known demo passwords (from ``hotline demo-data``) and the switch's ``ClueCon``
+    #: are accepted only when true (``make run`` sets it); outside demo mode the engine refuses to start with them
+    demo_mode: bool = False
+    #: mark the session cookie ``Secure`` (sent over HTTPS only): set it when a TLS proxy serves the admin UI
+    secure_cookies: bool = False
+    #: reverse proxies in front of the admin UI whose X-Forwarded-For / -Proto are believed (0: none): the client
+    #: address is what log-in throttling counts and the audit log records, so behind a proxy set this to 1
+    trusted_proxies: int = 0
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    #: failed log-ins per account name, and per client address, before lock-outs start
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    #: the first lock-out; each further failure doubles it, up to the maximum
+    login_lockout_seconds: int = 30
+    login_lockout_max_seconds: int = 900
+    #: failures are forgotten this long after the last one
+    login_failure_memory_minutes: int = 60
+    #: largest request body (forms, JSON), refused before it is read
+    max_request_kb: int = 1024
+    #: largest file upload (multipart/form-data: CSV imports, recordings), streamed to disk
+    max_upload_mb: int = 20
 
 
 @dataclass(frozen=True)
@@ -199,6 +224,13 @@ def validate(settings: Settings) -> None:
         )
     if settings.switch.mode not in ("sim", "freeswitch"):
         raise SettingsError(f"switch.mode must be 'sim' or 'freeswitch', got {settings.switch.mode!r}")
+    if settings.switch.mode == "freeswitch" and not settings.admin.demo_mode \
+            and settings.switch.password in WELL_KNOWN_SWITCH_PASSWORDS:
+        raise SettingsError(
+            "switch.password (HOTLINE_SWITCH_PASSWORD) is FreeSWITCH's default event-socket password "
+            f"{settings.switch.password or '(empty)'!r}, which lets anyone who reaches port "
+            f"{settings.switch.port} run any command on the switch: set a password of your own in FreeSWITCH's "
+            "autoload_configs/event_socket.conf.xml and here (only demo mode, admin.demo_mode = true, accepts it)")
     for name, port in (
         ("switch.port", settings.switch.port),
         ("callserver.port", settings.callserver.port),
@@ -210,10 +242,40 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"{name} must be a TCP port (0-65535), got {port}")
     if not 0.1 <= settings.callserver.switch_interval_ms <= 100:
         raise SettingsError("callserver.switch_interval_ms must be between 0.1 and 100 (ms)")
+    _validate_admin(settings)
     if settings.crm.blacklist_threshold < 1:
         raise SettingsError("crm.blacklist_threshold must be at least 1")
     if not 0.0 <= settings.asr.confidence <= 1.0:
         raise SettingsError("asr.confidence must be between 0 and 1")
+
+
+def _validate_admin(settings: Settings) -> None:
+    admin = settings.admin
+    for name, value, low, high in (
+        ("session_idle_minutes", admin.session_idle_minutes, 1, 7 * 24 * 60),
+        ("session_max_hours", admin.session_max_hours, 1, 24 * 31),
+        ("login_max_failures", admin.login_max_failures, 1, 1000),
+        ("login_max_failures_per_address", admin.login_max_failures_per_address, 1, 100_000),
+        ("login_lockout_seconds", admin.login_lockout_seconds, 1, 86_400),
+        ("login_lockout_max_seconds", admin.login_lockout_max_seconds, 1, 7 * 86_400),
+        ("login_failure_memory_minutes", admin.login_failure_memory_minutes, 1, 30 * 24 * 60),
+        ("max_request_kb", admin.max_request_kb, 16, 1024 * 1024),
+        ("max_upload_mb", admin.max_upload_mb, 1, 10 * 1024),
+        ("trusted_proxies", admin.trusted_proxies, 0, 5),
+    ):
+        if not low <= value <= high:
+            raise SettingsError(f"admin.{name} (HOTLINE_ADMIN_{name.upper()}) must be between {low} and {high}, "
+                                f"got {value}")
+    if admin.login_lockout_max_seconds < admin.login_lockout_seconds:
+        raise SettingsError("admin.login_lockout_max_seconds must be at least admin.login_lockout_seconds")
+
+
+def shown_database(settings: Settings) -> str:
+    """The database as configured (relative SQLite paths stay relative, the password hidden), for messages."""
+    try:
+        return make_url(settings.db.url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable db.url)"
 
 
 def database_url(settings: Settings) -> str:
@@ -221,6 +283,10 @@ def database_url(settings: Settings) -> str:
     url = make_url(settings.db.url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         path = Path(url.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(f"db.url (HOTLINE_DB_URL): cannot create the folder of the SQLite database {path}: "
+                                f"{exc.strerror or exc}") from None
         url = url.set(database=str(path.resolve()))
     return url.render_as_string(hide_password=False)

@@ -19,7 +19,8 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from admin import audit, roles
+from admin import audit, params, roles
+from admin.exports import spreadsheet_safe
 from admin.extensions import db
 from admin.forms import AdminBaseForm, HotlineFilterConverter, HotlineModelConverter, make_datetimes_aware
 from admin.i18n import gettext
@@ -89,7 +90,11 @@ class SecuredMixin:
             abort(403)
         if not self.permitted(permission):
             abort(403)
+        self.check_request_numbers()
         return None
+
+    def check_request_numbers(self) -> None:
+        """Refuse malformed ids and page numbers with a 400 before the view reads them (``admin.params``)."""
 
 
 class SecureBaseView(SecuredMixin, BaseView):
@@ -108,6 +113,9 @@ class SecureModelView(SecuredMixin, ModelView):
     page_size = 50
     can_set_page_size = True
     column_display_pk = False
+
+    def check_request_numbers(self) -> None:
+        params.check_model_request(self.model)
 
     def __init__(self, model: Any, session: Any = db, **kwargs: Any) -> None:
         self.column_labels = {**COMMON_LABELS, **(getattr(self, "column_labels", None) or {})}
@@ -154,6 +162,10 @@ class SecureModelView(SecuredMixin, ModelView):
             audit.record(action, obj.__table__.name, audit.primary_key(obj), changes)
         for table_name, pk in removed:
             audit.record("delete", table_name, pk)
+
+    def get_export_value(self, model: Any, name: Any) -> Any:
+        """Each CSV / xlsx export cell, never a live spreadsheet formula (``admin.exports``)."""
+        return spreadsheet_safe(super().get_export_value(model, name))
 
     def on_model_delete(self, model: Any) -> None:
         audit.record("delete", model.__table__.name, audit.primary_key(model), {"was": str(model)[:200]})

@@ -22,20 +22,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import abort, current_app, g, jsonify, request, url_for
+from flask import abort, g, jsonify, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, FieldList, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from acd.exceptions import AcdError
 from admin import audit
+from admin.auth import stream_token
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.extensions import db
+from admin.forms import IdField
 from admin.i18n import gettext, lazy_gettext as _l
-from admin.sse import make_stream_token
+from admin.params import id_arg, int_arg
 from admin.views.base import SecureBaseView
 from admin.views.desk_acd import agent_view, change_state, claim, complete, supervise, transfer
 from admin.views.desk_data import (
@@ -94,7 +96,7 @@ class StateForm(FlaskForm):
 
 
 class OrderForm(FlaskForm):
-    customer_id = IntegerField(validators=[InputRequired(_l("Pick the customer first."))])
+    customer_id = IdField(validators=[InputRequired(_l("Pick the customer first."))])
     code = FieldList(StringField(validators=[Optional(), Length(max=40)]), min_entries=1, max_entries=MAX_LINES)
     quantity = FieldList(StringField(validators=[Optional()]), min_entries=1, max_entries=MAX_LINES)
     delivery_method = SelectField(choices=[(m.value, m.value) for m in DeliveryMethod], default="courier")
@@ -114,7 +116,7 @@ class OrderStatusForm(FlaskForm):
 
 
 class ComplaintForm(FlaskForm):
-    customer_id = IntegerField(validators=[Optional()])
+    customer_id = IdField(validators=[Optional()])
     order_number = StringField(validators=[Optional(), Length(max=20)])
     category = SelectField(choices=[(c.value, c.value) for c in ComplaintCategory], validators=[DataRequired()])
     description = TextAreaField(validators=[DataRequired(_l("Describe the complaint.")), Length(max=4000)])
@@ -122,18 +124,18 @@ class ComplaintForm(FlaskForm):
 
 class AskForm(FlaskForm):
     question = TextAreaField(validators=[DataRequired(_l("Write the question.")), Length(max=2000)])
-    customer_id = IntegerField(validators=[Optional()])
+    customer_id = IdField(validators=[Optional()])
     call_uuid = StringField(validators=[Optional(), Length(max=40)])
 
 
 class CallbackForm(FlaskForm):
-    request_id = IntegerField(validators=[InputRequired()])
+    request_id = IdField(validators=[InputRequired()])
     success = BooleanField(default=True)
     note = StringField(validators=[Optional(), Length(max=300)])
 
 
 class BlacklistForm(FlaskForm):
-    customer_id = IntegerField(validators=[InputRequired()])
+    customer_id = IdField(validators=[InputRequired()])
     reason = StringField(validators=[DataRequired(_l("Give the reason for the mark.")), Length(max=300)])
 
 
@@ -150,7 +152,7 @@ class TransferForm(FlaskForm):
 
 
 class SuperviseForm(FlaskForm):
-    agent_id = IntegerField(validators=[InputRequired()])
+    agent_id = IdField(validators=[InputRequired()])
     mode = SelectField(choices=[(m, m) for m in SUPERVISION_MODES], validators=[DataRequired()])
     extension = StringField(validators=[DataRequired(_l("Your phone extension.")), Length(max=20)])
 
@@ -302,8 +304,7 @@ class DeskView(SecureBaseView):
                 states = bridge.call(lambda: {a.id: a.view() for a in acd.board.all()})
             except EngineUnavailable:
                 pass
-            token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username,
-                                      [ALL_AGENTS_TOPIC, SUPERVISORS_TOPIC])
+            token = stream_token([ALL_AGENTS_TOPIC, SUPERVISORS_TOPIC])
             return self.render("desk/agents.html", agents=agents, states=states, token=token)
         return self.render("desk/unlinked.html"), 200
 
@@ -318,7 +319,7 @@ class DeskView(SecureBaseView):
         topics = [desk_topic(agent.id)]
         if self.permitted("supervise"):
             topics.append(SUPERVISORS_TOPIC)
-        token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username, topics)
+        token = stream_token(topics)
         return self.render("desk/desk.html", agent=agent, readonly=readonly, token=token, topics=topics,
                            reasons=NOT_READY_REASONS, dispositions=DISPOSITIONS,
                            categories=[c.value for c in ComplaintCategory],
@@ -329,7 +330,7 @@ class DeskView(SecureBaseView):
 
     @expose("/status")
     def status(self) -> Any:
-        agent = self.viewed_agent(request.args.get("agent_id", type=int))
+        agent = self.viewed_agent(int_arg("agent_id", minimum=1))
         try:
             bridge, acd = acd_service()
             view = bridge.call(agent_view, acd, agent.id)
@@ -343,8 +344,9 @@ class DeskView(SecureBaseView):
     def customer(self) -> Any:
         """A customer's card by id or phone (a page reload, a caller with another number)."""
         customer = None
-        if request.args.get("id", type=int) is not None:
-            customer = db.session.get(Customer, request.args.get("id", type=int))
+        customer_id = id_arg("id")
+        if customer_id is not None:
+            customer = db.session.get(Customer, customer_id)
         elif request.args.get("phone"):
             customer = customer_by_phone(db.session, request.args["phone"])
         if customer is None:
@@ -400,7 +402,7 @@ class DeskView(SecureBaseView):
 
     @expose("/questions")
     def my_questions(self) -> Any:
-        agent = self.viewed_agent(request.args.get("agent_id", type=int))
+        agent = self.viewed_agent(int_arg("agent_id", minimum=1))
         return ok(questions=[question_view(r) for r in questions(agent.id, limit=20)])
 
     # -- actions (POST) ---------------------------------------------------------------------------------
@@ -615,7 +617,7 @@ class DeskView(SecureBaseView):
 
 
 class AnswerForm(FlaskForm):
-    question_id = IntegerField(validators=[InputRequired()])
+    question_id = IdField(validators=[InputRequired()])
     answer = TextAreaField(validators=[DataRequired(_l("Write the answer.")), Length(max=4000)])
     add_to_kb = BooleanField(default=False)
 
@@ -628,7 +630,7 @@ class DeskQuestionsView(SecureBaseView):
 
     @expose("/")
     def index(self) -> Any:
-        token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username, [SUPERVISORS_TOPIC])
+        token = stream_token([SUPERVISORS_TOPIC])
         rows = [question_view(r) for r in questions(limit=100)]
         return self.render("desk/questions.html", questions=rows, form=AnswerForm(), token=token)
 

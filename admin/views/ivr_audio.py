@@ -6,7 +6,8 @@ requests already run on a pool thread, so calling it directly never blocks the
 reactor. Uploaded recordings go where the engine's ``OverrideStore`` looks
 (``<overrides>/<lang>/<prompt id>.wav``); the store's own ``resolve`` converts
 them to 8 kHz mono, so an upload that sox cannot convert is refused and the
-previous recording kept.
+previous recording kept. Errors name files relative to the configured folders
+(``admin.paths``), never with the server's absolute paths.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from admin.paths import scrub
 from hotline.settings import TtsSettings
 from ivr.prompts.cache import DEFAULT_OVERRIDES_DIR, OverrideStore, PromptCache
 from ivr.prompts.catalogue import Catalogue
@@ -73,7 +75,7 @@ def render_text(builder: PromptBuilder, text: str, lang: str) -> Path:
     try:
         return builder.build_text(text.strip(), lang).path
     except Exception as exc:  # TTS/sox failures: tell the user, the page stays up
-        raise AudioError(f"text-to-speech failed: {exc}") from None
+        raise AudioError(f"text-to-speech failed: {scrub(str(exc))}") from None
 
 
 def render_prompt(builder: PromptBuilder, prompt_id: str, lang: str) -> Path:
@@ -91,7 +93,7 @@ def render_prompt(builder: PromptBuilder, prompt_id: str, lang: str) -> Path:
     try:
         return builder.build(prompt_id, lang).path
     except Exception as exc:
-        raise AudioError(f"rendering {prompt_id!r} failed: {exc}") from None
+        raise AudioError(f"rendering {prompt_id!r} failed: {scrub(str(exc))}") from None
 
 
 def recording_status(builder: PromptBuilder, prompt_id: str, lang: str) -> bool:
@@ -114,16 +116,19 @@ def save_recording(builder: PromptBuilder, prompt_id: str, lang: str, data: byte
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise AudioError("not a WAV file (RIFF/WAVE header missing)")
     folder = store.directory / lang
-    folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{prompt_id}.wav"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{prompt_id}.", suffix=".wav", dir=folder)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    backup = None
-    if final.exists():
-        backup = final.with_name(final.name + ".previous")
-        os.replace(final, backup)
-    os.replace(tmp_name, final)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{prompt_id}.", suffix=".wav", dir=folder)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        backup = None
+        if final.exists():
+            backup = final.with_name(final.name + ".previous")
+            os.replace(final, backup)
+        os.replace(tmp_name, final)
+    except OSError as exc:
+        raise AudioError(f"the recording could not be stored ({scrub(str(exc))})") from None
     sidecar = final.with_name(final.name + ".txt")
     try:
         text = builder.catalogue.render_text(prompt_id, lang) if not builder.catalogue.get(prompt_id).variables \
@@ -140,7 +145,8 @@ def save_recording(builder: PromptBuilder, prompt_id: str, lang: str, data: byte
         os.replace(backup, final) if backup is not None else final.unlink(missing_ok=True)
         if isinstance(exc, AudioError):
             raise
-        raise AudioError(f"not a usable WAV recording ({str(exc).splitlines()[0][:200]})") from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise AudioError(f"not a usable WAV recording ({scrub(first)[:200]})") from None
     if backup is not None:
         backup.unlink(missing_ok=True)
     return {"prompt": prompt_id, "lang": lang, "seconds": round(seconds, 2), "converted": result.path != final}

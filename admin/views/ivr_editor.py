@@ -20,6 +20,8 @@ from sqlalchemy import select
 from admin import audit
 from admin.extensions import db
 from admin.i18n import gettext
+from admin.params import int_arg
+from admin.paths import scrub
 from admin.views.base import SecureBaseView
 from admin.views.ivr_audio import AudioError, prompt_builder, recording_status, render_prompt, render_text, \
     save_recording
@@ -107,7 +109,7 @@ class IvrEditorView(SecureBaseView):
             changed = edit(menu)
         except (EditError, KeyError) as exc:
             db.session.rollback()
-            flash(gettext("Not saved: %(message)s", message=str(exc).strip("'\"")), "error")
+            flash(gettext("Not saved: %(message)s", message=scrub(str(exc).strip("'\""))), "error")
             return self._back(name, anchor)
         draft = store.save_draft(db.session, changed, by=_user())
         audit.record(action, IvrMenuVersion.__tablename__, draft.id,
@@ -170,7 +172,7 @@ class IvrEditorView(SecureBaseView):
         try:
             menu = new_menu(name)
         except EditError as exc:
-            flash(gettext("Not saved: %(message)s", message=str(exc)), "error")
+            flash(gettext("Not saved: %(message)s", message=scrub(str(exc))), "error")
             return self._back(DEFAULT_MENU)
         draft = store.save_draft(db.session, menu, by=_user())
         audit.record("ivr-menu-create", IvrMenuVersion.__tablename__, draft.id, {"menu": name})
@@ -200,7 +202,7 @@ class IvrEditorView(SecureBaseView):
     @expose("/export")
     def export(self) -> Any:
         name = _menu_name()
-        version = request.args.get("version", type=int)
+        version = int_arg("version", minimum=1)
         if version is not None:
             row = db.session.scalar(select(IvrMenuVersion).join(IvrMenu).where(
                 IvrMenu.name == name, IvrMenuVersion.version == version))
@@ -226,7 +228,7 @@ class IvrEditorView(SecureBaseView):
         try:
             menu = load_yaml(raw.decode("utf-8"))
         except (UnicodeDecodeError, MenuFormatError) as exc:
-            flash(gettext("Not imported: %(message)s", message=str(exc)[:500]), "error")
+            flash(gettext("Not imported: %(message)s", message=scrub(str(exc))[:500]), "error")
             return self._back(fallback)
         draft = store.save_draft(db.session, menu, by=_user(), comment="imported from YAML")
         audit.record("ivr-import", IvrMenuVersion.__tablename__, draft.id,

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from admin import charts
+from admin.exports import safe_row
 from admin.extensions import db
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.reports import Table, shared_results
@@ -263,7 +264,7 @@ def csv_text(table: Table) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_label(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(safe_row("" if v is None else v for v in row))  # never a live formula
     return out.getvalue()
 
 

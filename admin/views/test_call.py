@@ -15,15 +15,17 @@ import json
 import logging
 import re
 import weakref
+from pathlib import Path
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_admin import expose
 from flask_login import current_user
 
+from admin.auth import stream_token
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.i18n import gettext
-from admin.sse import make_stream_token
+from admin.paths import current_roots, scrub, scrub_value, shown_path
 from admin.views.base import SecureBaseView
 from admin.views.ivr_audio import AudioError, prompt_builder, render_text
 
@@ -50,10 +52,12 @@ class NoSimulator(RuntimeError):
 
 
 class TranscriptRelay:
-    """A Switch event handler: each ``sim::transcript`` event → EventHub topic ``testcall:<uuid>``."""
+    """A Switch event handler: each ``sim::transcript`` event → EventHub topic ``testcall:<uuid>``
+    (file paths shown relative to the configured folders, ``admin.paths``)."""
 
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: Any, roots: list[tuple[str, Path]] | None = None) -> None:
         self.hub = hub
+        self.roots = roots or []
 
     def __call__(self, event: Any) -> None:
         uuid = event.get("Unique-ID") or ""
@@ -63,14 +67,15 @@ class TranscriptRelay:
             data = {}
         if not isinstance(data, dict):
             data = {"data": data}
+        data = scrub_value(data, self.roots)
         self.hub.publish(topic_for(uuid), "transcript", {**data, "uuid": uuid, "event": event.get("Sim-Event")})
 
 
-def ensure_relay(switch: Any, hub: Any) -> TranscriptRelay:
+def ensure_relay(switch: Any, hub: Any, roots: list[tuple[str, Path]] | None = None) -> TranscriptRelay:
     """Subscribe ``switch`` to sim::transcript events for ``hub`` (once; runs on the reactor thread)."""
     relay = _relays.get(switch)
     if relay is None:
-        relay = TranscriptRelay(hub)
+        relay = TranscriptRelay(hub, roots)
         switch.subscribe("CUSTOM", relay, subclass=TRANSCRIPT_SUBCLASS)
         _relays[switch] = relay
     return relay
@@ -85,12 +90,12 @@ def _engine() -> tuple[Any, Any]:
     except EngineUnavailable:
         raise NoSimulator() from None
     if bridge.hub is not None:
-        bridge.call(ensure_relay, switch, bridge.hub)
+        bridge.call(ensure_relay, switch, bridge.hub, current_roots())
     return bridge, switch
 
 
 def _error(message: str, status: int) -> Any:
-    return jsonify({"error": message}), status
+    return jsonify({"error": scrub(message)}), status
 
 
 class TestCallView(SecureBaseView):
@@ -151,7 +156,7 @@ class TestCallView(SecureBaseView):
         uuid = reply[4:].strip()
         topic = topic_for(uuid)
         log.info("test call %s from %s to %s placed by %s", uuid, ani, dnis, current_user.username)
-        token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username, [topic])
+        token = stream_token([topic])
         return jsonify({"uuid": uuid, "topic": topic, "token": token, "events": "/events"})
 
     @expose("/dtmf", methods=("POST",))
@@ -174,7 +179,7 @@ class TestCallView(SecureBaseView):
         except AudioError as exc:
             return _error(str(exc), 422)
         reply, failed = self._api(f"sim speak {uuid} {path}")
-        return failed or jsonify({"ok": True, "file": str(path)})
+        return failed or jsonify({"ok": True, "file": shown_path(path, current_roots())})
 
     @expose("/hangup", methods=("POST",))
     def hangup(self) -> Any:
@@ -193,7 +198,7 @@ class TestCallView(SecureBaseView):
         if failed:
             return failed
         try:
-            return jsonify(json.loads(reply))
+            return jsonify(scrub_value(json.loads(reply), current_roots()))
         except ValueError:
             return _error(reply.strip(), 404)
 

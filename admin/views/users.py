@@ -1,15 +1,21 @@
-"""Admin users (admins only): the password is set through a form field and stored hashed, never shown."""
+"""Admin users (admins only): the password is set through a form field and stored hashed, never shown.
+
+Changing a user's password, role or active flag ends that user's sessions and
+event streams (``crm_core.models.admin``); an admin who changes their own
+stays signed in on the browser they did it from.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask_login import current_user
-from sqlalchemy import func, select
+from flask import g
+from flask_login import current_user, login_user
+from sqlalchemy import func, inspect, select
 from wtforms import PasswordField
 from wtforms.validators import Optional
 
-from admin.auth import MIN_PASSWORD_LENGTH, hash_password
+from admin.auth import MIN_PASSWORD_LENGTH, LoggedInUser, end_streams, hash_password
 from admin.extensions import db
 from admin.forms import enum_choices
 from admin.i18n import lazy_gettext as _l
@@ -18,6 +24,7 @@ from admin.views.formatting import fmt_datetime
 from crm_core.enums import AdminRole
 from crm_core.exceptions import InvalidInput
 from crm_core.models import AdminUser
+from crm_core.models.admin import SESSION_ENDING_FIELDS
 
 
 def set_password(form: Any, model: Any, is_created: bool) -> None:
@@ -46,6 +53,9 @@ class UserView(SecureModelView):
 
     def prepare_model(self, form: Any, model: AdminUser, is_created: bool) -> None:
         set_password(form, model, is_created)
+        state = inspect(model)
+        g.user_sessions_ended = not is_created and any(
+            state.attrs[name].history.has_changes() for name in SESSION_ENDING_FIELDS)
         with db.session.no_autoflush:  # count the other admins as stored, then add this one as edited
             others = db.session.scalar(
                 select(func.count()).select_from(AdminUser)
@@ -54,7 +64,15 @@ class UserView(SecureModelView):
         if not others and not (model.role == AdminRole.ADMIN.value and model.active):
             raise InvalidInput("this change would leave no active admin")
 
+    def after_model_change(self, form: Any, model: AdminUser, is_created: bool) -> None:
+        if not g.pop("user_sessions_ended", False):
+            return
+        end_streams(model.id)
+        if model.id == current_user.id and model.active:
+            login_user(LoggedInUser.of(model))  # this browser's session carries the new session version
+
     def on_model_delete(self, model: AdminUser) -> None:
         if model.id == current_user.id:
             raise InvalidInput("you cannot delete your own user")
         super().on_model_delete(model)
+        end_streams(model.id)

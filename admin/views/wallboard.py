@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_admin import expose
-from flask_login import current_user
 
+from admin.auth import stream_token
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.extensions import db
 from admin.i18n import gettext
 from admin.reports.live import EVENT, TOPIC, acd_wallboard, db_wallboard
-from admin.sse import make_stream_token
 from admin.views.base import SecureBaseView
 from admin.views.reports import utc_offset_minutes
 from crm_core.enums import AgentState
@@ -43,7 +42,7 @@ class WallboardView(SecureBaseView):
         board = current_wallboard()
         token = None
         if board["live"]:
-            token = make_stream_token(current_app.config["SECRET_KEY"], current_user.username, [TOPIC])
+            token = stream_token([TOPIC])
         states = {s.value: gettext(s.value) for s in AgentState if s is not AgentState.LOGGED_OUT}
         return self.render("wallboard/index.html", board=board, token=token, topic=TOPIC, event=EVENT,
                            states=states)

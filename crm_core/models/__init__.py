@@ -17,6 +17,7 @@ from crm_core.models.contact_center import (
 )
 from crm_core.models.customers import Address, BlacklistMark, Customer, CustomerPhone, CustomerTag, PointsEntry
 from crm_core.models.ivr_menus import IvrMenu, IvrMenuVersion
+from crm_core.models.login_throttle import LoginThrottle
 from crm_core.models.inventory import (
     Stock,
     StockAdjustment,
@@ -56,6 +57,7 @@ __all__ = [
     "IvrMenu",
     "IvrMenuVersion",
     "KnowledgeArticle",
+    "LoginThrottle",
     "MediaAirTime",
     "MediaPlan",
     "Order",

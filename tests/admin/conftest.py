@@ -51,9 +51,9 @@ def db_url(admin_db_url: str) -> str:
 
 @pytest.fixture(scope="session")
 def app(admin_db_url: str, voicemail_dir: Path) -> Iterator[Flask]:
-    """The admin app on this backend's migrated database, with the demo users created."""
+    """The admin app on this backend's migrated database, with the demo users created (as demo data would)."""
     from admin.app import create_app
-    from admin.bootstrap import ensure_admin_user
+    from admin.bootstrap import create_demo_users
     from admin.extensions import db
 
     flask_app = create_app({
@@ -63,7 +63,7 @@ def app(admin_db_url: str, voicemail_dir: Path) -> Iterator[Flask]:
         "VOICEMAIL_DIRS": [str(voicemail_dir)],
     })
     with flask_app.app_context():
-        ensure_admin_user(db.session, demo_mode=True)
+        create_demo_users(db.session)
         db.session.commit()
     yield flask_app
     with flask_app.app_context():

@@ -19,9 +19,9 @@ from typing import Any, Callable
 import pytest
 import pytest_twisted
 from sqlalchemy import select
-from twisted.internet import defer, reactor
+from twisted.internet import reactor
 
-from engine_rig import engine_settings, publish_menu, wait_for
+from engine_rig import engine_settings, in_thread, publish_menu, wait_for
 from engine_rig import start_engine as start_test_engine
 from crm_core.db import transaction
 from crm_core.models import Agent, AgentSkill, CallDetailRecord, Queue, QueueSkill, Skill
@@ -69,22 +69,6 @@ def hotline(tmp_path, database_maker):
     yield engine
     engine.acd.stop()
     pytest_twisted.blockon(engine.stop())
-
-
-def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred:
-    """Run blocking ``fn`` in a thread of its own (not the reactor's pool, which serves the WSGI app)."""
-    d: defer.Deferred = defer.Deferred()
-
-    def work() -> None:
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 -- handed to the Deferred
-            reactor.callFromThread(d.errback, exc)
-        else:
-            reactor.callFromThread(d.callback, result)
-
-    threading.Thread(target=work, daemon=True).start()
-    return d
 
 
 class DeskClient:

@@ -6,7 +6,7 @@ import pytest
 import pytest_twisted
 from sqlalchemy import select
 
-from admin.bootstrap import DEMO_USERS, PASSWORD_ENV, describe, ensure_admin_user
+from admin.bootstrap import DEMO_USERS, PASSWORD_ENV, create_demo_users, describe, ensure_admin_user
 from admin.i18n import TRANSLATIONS_DIR, compile_catalog
 from crm_core.models import AdminUser
 
@@ -51,8 +51,8 @@ def test_compiled_catalogue_matches_its_po_file():
     assert fresh == committed, "run: python -m admin.i18n"
 
 
-def test_demo_mode_creates_one_user_per_role_once(dbs):
-    created = ensure_admin_user(dbs, demo_mode=True)  # the app fixture already made them
+def test_demo_users_are_made_once_one_per_role(dbs):
+    created = create_demo_users(dbs)  # the app fixture already made them
     assert created == []
     names = set(dbs.scalars(select(AdminUser.username).where(AdminUser.username.in_(DEMO_USERS))))
     assert names == set(DEMO_USERS)
@@ -73,12 +73,12 @@ def test_first_production_run_generates_a_random_admin_password(tmp_path):
     from admin.auth import verify_password
 
     with _fresh_session(tmp_path) as session:
-        (created,) = ensure_admin_user(session, demo_mode=False, env={})
+        (created,) = ensure_admin_user(session, env={})
         assert created.username == "admin" and created.password and len(created.password) >= 12
         assert created.password not in {p for _, p in DEMO_USERS.values()}
         user = session.scalars(select(AdminUser)).one()
         assert verify_password(user.password_hash, created.password)
-        assert ensure_admin_user(session, demo_mode=False, env={}) == []
+        assert ensure_admin_user(session, env={}) == []
         assert created.password in describe([created], "http://127.0.0.1:8080/admin/")
 
 
@@ -86,7 +86,7 @@ def test_first_production_run_uses_the_password_from_the_environment(tmp_path):
     from admin.auth import verify_password
 
     with _fresh_session(tmp_path) as session:
-        (created,) = ensure_admin_user(session, demo_mode=False, env={PASSWORD_ENV: "from-the-env-1"})
+        (created,) = ensure_admin_user(session, env={PASSWORD_ENV: "from-the-env-1"})
         assert created.password is None
         user = session.scalars(select(AdminUser)).one()
         assert verify_password(user.password_hash, "from-the-env-1")
@@ -135,12 +135,12 @@ def test_twisted_root_serves_flask_and_native_children(twisted_site):
 def test_demo_agent_user_is_linked_to_the_first_agent_so_the_desk_works(db_session):
     from sqlalchemy import select
 
-    from admin.bootstrap import ensure_admin_user
+    from admin.bootstrap import create_demo_users
     from crm_core.models import AdminUser, Agent
 
     first = Agent(login="zhangli", name="张丽", extension="1001", password_hash="x")
     db_session.add_all([Agent(login="wangfang", name="王芳", extension="1002", password_hash="x"), first])
     db_session.flush()
-    ensure_admin_user(db_session, demo_mode=True, env={})
+    create_demo_users(db_session)
     user = db_session.scalars(select(AdminUser).where(AdminUser.username == "agent")).one()
     assert user.agent_id == first.id

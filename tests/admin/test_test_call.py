@@ -247,11 +247,16 @@ def drive_test_call(base: str) -> dict:
                                for e in stream.events), what="the announcement the key led to")
         status, refused = web.post_json("/admin/test_call/dtmf", {"uuid": uuid, "digits": "1; rm"})
         assert status == 400
+        status, spoken = web.post_json("/admin/test_call/speak", {"uuid": uuid, "phrase": "你好", "lang": "zh"})
+        assert status == 200 and spoken["file"].startswith("tts-cache/"), spoken  # no server path
         status, _ = web.post_json("/admin/test_call/hangup", {"uuid": uuid})
         assert status == 200
         wait_until(lambda: any(e["event"] == "hangup" for e in stream.events), what="the hangup on /events")
         status, gone = web.post_json("/admin/test_call/dtmf", {"uuid": uuid, "digits": "2"})
         assert status == 502 and "No such channel" in gone["error"]
+        backfill = json.loads(web.get(f"/admin/test_call/transcript/{uuid}"))
+        shown = [e.get("file") for e in list(stream.events) + backfill["transcript"] if e.get("file")]
+        assert shown and not [f for f in shown if f.startswith("/")], shown  # files inside their folders only
         return {"uuid": uuid, "events": list(stream.events)}
     finally:
         stream.close()

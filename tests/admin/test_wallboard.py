@@ -15,7 +15,7 @@ from twisted.internet.task import Clock
 
 import factories
 from admin.reports.live import WallboardFeed, acd_wallboard
-from crm_core.models import AgentQueue, AgentStateChange, CallDetailRecord, Queue
+from crm_core.models import AdminUser, AgentQueue, AgentStateChange, CallDetailRecord, Queue
 
 UTC = dt.timezone.utc
 
@@ -106,6 +106,7 @@ def _seed_engine_db(url: str) -> None:
     engine = make_engine(url)
     with transaction(session_factory(engine)) as s:
         s.add(Queue(name="sales", sl_target_seconds=20, sl_target_percent=80))
+        s.add(AdminUser(username="supervisor", role="supervisor", password_hash="!"))
     engine.dispose()
 
 
@@ -152,7 +153,7 @@ def _read_first_snapshot(port: int, token: str, timeout: float = 10.0) -> dict:
 async def test_running_engine_pushes_wallboard_snapshots_over_http_sse(engine_with_web):
     from admin.sse import make_stream_token
 
-    token = make_stream_token("wallboard-secret", "supervisor", ["wallboard"])
+    token = make_stream_token("wallboard-secret", "supervisor", ["wallboard"], session=(1, 0))  # the first user
     board = await threads.deferToThread(_read_first_snapshot, engine_with_web.ports["admin"], token)
     assert board["topic"] == "wallboard" and board["live"] is True
     sales = next(q for q in board["queues"] if q["queue"] == "sales")
