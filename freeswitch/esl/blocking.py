@@ -52,6 +52,26 @@ class BlockingEsl:
             self._frames.extend(self.parser.feed(data))
         return self._frames.popleft()
 
+    def read_available(self) -> list[Frame]:
+        """Frames already read, or those of one ``recv`` (for callers that ``select`` on :attr:`sock`).
+
+        A single ``recv`` often carries several frames; the ones beyond the
+        first are kept here, where ``select`` cannot see them, so a select
+        loop must take them all each time.
+        """
+        if not self._frames:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EslRefused("the event socket closed the connection")
+            self._frames.extend(self.parser.feed(data))
+        frames = list(self._frames)
+        self._frames.clear()
+        return frames
+
+    def buffered(self) -> int:
+        """Frames read from the socket but not handed out yet (``select`` does not see them)."""
+        return len(self._frames)
+
     def send(self, text: str, headers: list[tuple[str, str]] | None = None, body: str | None = None) -> None:
         """Write one command frame without waiting for anything."""
         self.sock.sendall(encode_command(text, headers, body))

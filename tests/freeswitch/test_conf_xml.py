@@ -184,13 +184,15 @@ def test_sofia_includes_trunk_and_agents_profiles_on_their_ports():
     assert tp["apply-inbound-acl"] == "itsp"
 
 
-def test_agents_profile_challenges_every_invite_and_keeps_the_acl_for_registration():
-    """An allowing inbound ACL is 'authenticated by IP' to FreeSWITCH: no challenge, no hotline_agent_id."""
+def test_agents_profile_challenges_every_invite_and_register_and_checks_the_network_after_the_password():
+    """An allowing profile ACL is 'authenticated by IP' to FreeSWITCH: INVITEs unchallenged (no
+    hotline_agent_id), REGISTERs accepted with no password. The network goes in the domain's auth-acl."""
     ap = params(parse(CONF / "sip_profiles/agents.xml"), "settings")
     assert ap["auth-calls"] == "true"
-    assert "apply-inbound-acl" not in ap
-    assert ap["apply-register-acl"] == "agents"
+    assert "apply-inbound-acl" not in ap and "apply-register-acl" not in ap
     assert ap["accept-blind-reg"] == ap["accept-blind-auth"] == "false"
+    domain = parse(CONF / "directory/default.xml").find("domain")
+    assert params(domain, "params")["auth-acl"] == "agents"
     gateways = list(parse(CONF / "sip_profiles/trunk/itsp.xml").iter("gateway"))
     assert [g.get("name") for g in gateways] == ["itsp"]
     assert "CHANGE-ME" in params(gateways[0])["password"]
