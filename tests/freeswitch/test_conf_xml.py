@@ -365,6 +365,7 @@ def test_the_simulator_copy_of_the_hotline_dialplan_is_read_from_the_xml():
 
     plan = read()
     assert plan.tries == 10 and plan.pause_ms == 2000 and plan.give_up == "NORMAL_TEMPORARY_FAILURE"
+    assert plan.hold_prompt == "$${hotline_switch_prompts_dir}/reconnect_hold.wav"
     for did in HOTLINE_DIDS:
         assert any(re.fullmatch(expression, did) for expression in plan.numbers), did
     assert not any(re.fullmatch(expression, "4008001099") for expression in plan.numbers)  # fax: no engine

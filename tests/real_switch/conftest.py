@@ -1,8 +1,9 @@
 """The real-switch stage: a real FreeSWITCH 1.11 with this repository's configuration, a real engine, sipp.
 
-Skipped as a whole, with one line, where FreeSWITCH (or sipp) is not
-installed, so ``make test`` passes on a bare machine; ``.ci/run`` installs
-both when the FreeSWITCH bundle is beside the repository.
+Where FreeSWITCH (or sipp, or sox) is not installed the stage is not
+collected and ``test_0_installation.py`` reports one skipped test saying
+why, so ``make test`` passes on a bare machine; ``.ci/run`` installs them
+when the FreeSWITCH bundle is beside the repository.
 
 One deployment serves the stage (session fixtures): it is built with the
 documented commands (rig.py), the switch is started from scratch
@@ -21,13 +22,12 @@ import pytest
 
 from rig import Deployment, demo_menu_all_day, free_port, missing
 
-_WHY = missing()
-if _WHY:
-    pytest.skip(f"real_switch stage skipped: {_WHY}", allow_module_level=True)
+from events import EventLog
+from freeswitch.esl.blocking import BlockingEsl
+from sipp import Sipp, agent_phone as agent_phone_xml, register
 
-from events import EventLog  # noqa: E402
-from freeswitch.esl.blocking import BlockingEsl  # noqa: E402
-from sipp import Sipp, agent_phone as agent_phone_xml, register  # noqa: E402
+if missing():  # test_0_installation.py says why, in one skipped test; the stage itself is not collected
+    collect_ignore_glob = ["test_[1-9]*.py"]
 
 
 @pytest.fixture(scope="session")

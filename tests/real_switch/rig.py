@@ -57,6 +57,8 @@ def missing() -> str | None:
         return "sipp is not installed (apt-get install sip-tester)"
     if shutil.which("sox") is None:
         return "sox is not installed (apt-get install sox)"
+    if os.geteuid() != 0:
+        return "not root: sipp sends the callers' RTP (keys, speech) from pcap files through raw sockets"
     return None
 
 
