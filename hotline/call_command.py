@@ -136,14 +136,8 @@ def _interactive(client: BlockingEsl, uuid: str, deadline: float, speech: Speech
         if client.buffered():  # read with an api reply, where select cannot see them
             client.events.extend(client.read_available())
         while client.events:
-            frame = client.events.popleft()
-            if frame.content_type == "text/disconnect-notice":
+            if _show(client.events.popleft(), uuid):
                 return
-            entry = _entry(frame, uuid)
-            if entry is not None:
-                _print(entry)
-                if entry["event"] == "hangup":
-                    return
         sources = [client.sock] + ([stdin] if reading else [])
         ready, _, _ = select.select(sources, [], [], max(0.0, min(1.0, deadline - time.monotonic())))
         if client.sock in ready:
@@ -159,14 +153,19 @@ def _interactive(client: BlockingEsl, uuid: str, deadline: float, speech: Speech
 
 def _scripted(client: BlockingEsl, uuid: str, deadline: float) -> None:
     while time.monotonic() < deadline:
-        frame = client.next_event()
-        if frame.content_type == "text/disconnect-notice":
+        if _show(client.next_event(), uuid):
             return
-        entry = _entry(frame, uuid)
-        if entry is not None:
-            _print(entry)
-            if entry["event"] == "hangup":
-                return
+
+
+def _show(frame: Any, uuid: str) -> bool:
+    """Print the call's transcript entry in ``frame``, if any; True once the call is over."""
+    if frame.content_type == "text/disconnect-notice":
+        return True
+    entry = _entry(frame, uuid)
+    if entry is None:
+        return False
+    _print(entry)
+    return entry["event"] == "hangup"
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:

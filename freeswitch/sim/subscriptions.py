@@ -22,7 +22,7 @@ events follow the same rules as FreeSWITCH's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from freeswitch.sim.commands import name_event
 from freeswitch.sim.core import EVENT_NAMES
@@ -45,56 +45,43 @@ class Subscriptions:
 
     # -- commands ------------------------------------------------------------
     def event(self, tail: str) -> str:
-        _, space, rest = tail.partition(" ")
-        count, custom = 0, False
-        for index, word in enumerate(rest.split(" ") if space else []):
-            if index == 0 and word.lower() in FORMATS:
-                self.format = word.lower()
-                continue
-            if custom:
+        count = 0
+        for kind, word in _keywords(tail, formats=True):
+            if kind == "format":
+                self.format = word
+            elif kind == "subclass":
                 if word:
                     self.custom.add(word)
                     self.custom_nixed.discard(word)
-                continue
-            name = name_event(word, EVENT_NAMES)
-            if name is None:
-                continue
-            count += 1
-            if name == "ALL":
-                self.all_events = self.all_custom = True
-                self.events |= EVENT_NAMES - {"ALL"}
-                self.custom_nixed.clear()
             else:
-                self.events.add(name)
-            if name == "CUSTOM":
-                custom = True
+                count += 1
+                if word == "ALL":
+                    self.all_events = self.all_custom = True
+                    self.events |= EVENT_NAMES - {"ALL"}
+                    self.custom_nixed.clear()
+                else:
+                    self.events.add(word)
         if not count:
             return "-ERR no keywords supplied"
         self.on = True
         return f"+OK event listener enabled {self.format}"
 
     def nixevent(self, tail: str) -> str:
-        _, space, rest = tail.partition(" ")
-        count, custom = 0, False
-        for word in rest.split(" ") if space else []:
-            if custom:
+        count = 0
+        for kind, word in _keywords(tail, formats=False):
+            if kind == "subclass":
                 self.custom.discard(word)
                 self.custom_nixed.add(word)
                 continue
-            name = name_event(word, EVENT_NAMES)
-            if name is None:
-                continue
             count += 1
-            if name == "CUSTOM":
-                custom = True
-            elif name == "ALL":
+            if word == "ALL":
                 self.all_events = False
                 self.events.clear()
-            else:
+            elif word != "CUSTOM":
                 if self.all_events:
                     self.all_events = False
                     self.events |= EVENT_NAMES - {"ALL"}
-                self.events.discard(name)
+                self.events.discard(word)
         if not count:
             return "-ERR no keywords supplied"
         self.on = True
@@ -149,3 +136,21 @@ class Subscriptions:
         if self.filters:
             return any(event.get(h) == v for h, v in self.filters)
         return True
+
+
+def _keywords(tail: str, formats: bool) -> Iterator[tuple[str, str]]:
+    """The words after ``event``/``nixevent`` as the C loop reads them (from the first space on):
+    ("format", f) for a first plain/json/xml word, ("event", NAME) for a known name, then after CUSTOM
+    ("subclass", word) for every word; unknown names are skipped."""
+    _, space, rest = tail.partition(" ")
+    custom = False
+    for index, word in enumerate(rest.split(" ") if space else []):
+        if formats and index == 0 and word.lower() in FORMATS:
+            yield "format", word.lower()
+        elif custom:
+            yield "subclass", word
+        else:
+            name = name_event(word, EVENT_NAMES)
+            if name is not None:
+                yield "event", name
+                custom = custom or name == "CUSTOM"

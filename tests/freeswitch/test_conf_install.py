@@ -79,3 +79,10 @@ def test_agents_who_left_lose_their_file_hand_written_files_stay(tmp_path):
     report = write_directory(tmp_path, [_user()])
     assert report.removed == ("1002",)
     assert sorted(p.name for p in tmp_path.glob("*.xml")) == ["1001.xml", "9000.xml"]
+
+
+def test_an_old_shipped_agent_file_with_its_placeholder_password_does_not_survive(tmp_path):
+    (tmp_path / "1003.xml").write_text('<include><user id="1003"><params>'
+                                       '<param name="password" value="CHANGE-ME-agent-1003"/></params></user></include>')
+    report = write_directory(tmp_path, [_user()])
+    assert report.removed == ("1003",) and not (tmp_path / "1003.xml").exists()

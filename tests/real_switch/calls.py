@@ -106,16 +106,29 @@ class Record:
         return self.read(row)
 
 
-def wait_state(record: Record, agent_id: int, state: str, timeout: float = 20.0) -> float:
-    """Wait until the agent's latest logged state is ``state``; when it was logged."""
+def poll(read: Any, done: Any, timeout: float, what: str) -> Any:
+    """``read()`` every 0.2 s until ``done(value)``; the value, else AssertionError with the last one."""
     deadline = time.monotonic() + timeout
     while True:
-        latest = record.last_state(agent_id)
-        if latest is not None and latest[0] == state:
-            return latest[1]
+        value = read()
+        if done(value):
+            return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"agent {agent_id} is {latest}, not {state}, after {timeout}s")
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {value!r}")
         time.sleep(0.2)
+
+
+def wait_state(record: Record, agent_id: int, state: str, timeout: float = 20.0) -> float:
+    """Wait until the agent's latest logged state is ``state``; when it was logged."""
+    latest = poll(lambda: record.last_state(agent_id), lambda v: v is not None and v[0] == state, timeout,
+                  f"agent {agent_id} to be {state}")
+    return latest[1]
+
+
+def closed_cdr(record: Record, uuid: str, timeout: float = 20.0) -> Any:
+    """The call's CDR row once it is closed (``ended_at`` set)."""
+    return poll(lambda: record.cdr(uuid), lambda row: row is not None and row.ended_at is not None, timeout,
+                f"the CDR of {uuid} to close")
 
 
 def played_files(path: str) -> list[str]:

@@ -243,19 +243,20 @@ class Deployment:
             self.engine.wait(10)
 
     def stop(self) -> None:
-        if self.engine is not None and self.engine.poll() is None:
-            self.engine.terminate()
-            try:
-                self.engine.wait(15)
-            except subprocess.TimeoutExpired:
-                self.engine.kill()
-        if self.switch is not None and self.switch.poll() is None:
-            self.switch.terminate()
-            try:
-                self.switch.wait(20)
-            except subprocess.TimeoutExpired:
-                self.switch.kill()
-                self.switch.wait(10)
+        end_process(self.engine, 15)
+        end_process(self.switch, 20)
+
+
+def end_process(process: subprocess.Popen | None, grace: float) -> None:
+    """SIGTERM, ``grace`` seconds to exit, then SIGKILL (this process's own child, by its handle)."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
 
 
 def publish_menu(db_url: str, folder: Path, text: str) -> None:

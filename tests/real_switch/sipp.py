@@ -13,9 +13,10 @@ caller's INVITE does.)
 from __future__ import annotations
 
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rig import end_process
 
 SIPP = "sipp"
 
@@ -73,23 +74,28 @@ Expires: {expires}"""
     return _scenario(f"register {user} ({expect})", body)
 
 
-def invite_without_credentials(user: str, domain: str, dialled: str) -> str:
-    """An INVITE from a phone's address with no credentials: it must be challenged (407)."""
-    invite = f"""INVITE sip:{dialled}@{domain} SIP/2.0
+def _invite(user: str, domain: str, dialled: str, cseq: int = 1, extra: str = "") -> str:
+    """An INVITE with our SDP (PCMU and telephone-event) from ``user`` to ``dialled``."""
+    return f"""INVITE sip:{dialled}@{domain} SIP/2.0
 Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
 From: <sip:{user}@{domain}>;tag=[pid]SIPpTag00[call_number]
 To: <sip:{dialled}@{domain}>
 Call-ID: [call_id]
-CSeq: 1 INVITE
+CSeq: {cseq} INVITE
 Contact: <sip:{user}@[local_ip]:[local_port]>
-Max-Forwards: 70
+{extra}Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
 {_SDP}"""
-    body = _send(invite, retrans=True)
-    body += '  <recv response="100" optional="true"/>\n  <recv response="407"/>\n'
-    body += _send(f"""ACK sip:{dialled}@{domain} SIP/2.0
+
+
+def _challenged(user: str, domain: str, dialled: str, auth: bool) -> str:
+    """Messages 0-3: the INVITE, its 407 and the ACK, on the INVITE's branch as a non-2xx ACK must be."""
+    body = _send(_invite(user, domain, dialled), retrans=True)
+    body += '  <recv response="100" optional="true"/>\n'
+    body += '  <recv response="407" auth="true"/>\n' if auth else '  <recv response="407"/>\n'
+    return body + _send(f"""ACK sip:{dialled}@{domain} SIP/2.0
 Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch-3]
 From: <sip:{user}@{domain}>;tag=[pid]SIPpTag00[call_number]
 To: <sip:{dialled}@{domain}>[peer_tag_param]
@@ -97,72 +103,52 @@ Call-ID: [call_id]
 CSeq: 1 ACK
 Max-Forwards: 70
 Content-Length: 0""")
-    return _scenario(f"{user} dials {dialled} without credentials", body)
+
+
+def _answered(user: str, domain: str, dialled: str, cseq: int) -> str:
+    """Wait for the 200 (provisional answers optional) and ACK it."""
+    body = ('  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
+            '  <recv response="183" optional="true"/>\n  <recv response="200" rrs="true"/>\n')
+    return body + _send(f"""ACK [next_url] SIP/2.0
+Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
+[routes]
+From: <sip:{user}@{domain}>;tag=[pid]SIPpTag00[call_number]
+To: <sip:{dialled}@{domain}>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} ACK
+Max-Forwards: 70
+Content-Length: 0""")
+
+
+def invite_without_credentials(user: str, domain: str, dialled: str) -> str:
+    """An INVITE from a phone's address with no credentials: it must be challenged (407)."""
+    return _scenario(f"{user} dials {dialled} without credentials", _challenged(user, domain, dialled, auth=False))
 
 
 def feature_call(user: str, password: str, domain: str, code: str) -> str:
     """An agent phone dials a feature code: challenged, answers with credentials, hears it out, gets the BYE."""
-    def invite(cseq: int, auth: str) -> str:
-        return f"""INVITE sip:{code}@{domain} SIP/2.0
-Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
-From: <sip:{user}@{domain}>;tag=[pid]SIPpTag00[call_number]
-To: <sip:{code}@{domain}>
-Call-ID: [call_id]
-CSeq: {cseq} INVITE
-Contact: <sip:{user}@[local_ip]:[local_port]>
-{auth}Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-{_SDP}"""
-
-    body = _send(invite(1, ""), retrans=True)  # message 0
-    body += '  <recv response="100" optional="true"/>\n  <recv response="407" auth="true"/>\n'  # 1, 2
-    body += _send(f"""ACK sip:{code}@{domain} SIP/2.0
-Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch-3]
-From: <sip:{user}@{domain}>;tag=[pid]SIPpTag00[call_number]
-To: <sip:{code}@{domain}>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0""")  # 3: the same branch as the INVITE it acknowledges
-    body += _send(invite(2, f"[authentication username={user} password={password}]\n"), retrans=True)
-    body += ('  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
-             '  <recv response="183" optional="true"/>\n  <recv response="200" rrs="true"/>\n')
-    body += _send(f"""ACK [next_url] SIP/2.0
-Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
-[routes]
-From: <sip:{user}@{domain}>;tag=[pid]SIPpTag00[call_number]
-To: <sip:{code}@{domain}>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 2 ACK
-Max-Forwards: 70
-Content-Length: 0""")
+    body = _challenged(user, domain, code, auth=True)
+    body += _send(_invite(user, domain, code, 2, f"[authentication username={user} password={password}]\n"),
+                  retrans=True)
+    body += _answered(user, domain, code, 2)
     body += '  <recv request="BYE"/>\n' + _reply_200()
     return _scenario(f"{user} dials {code}", body)
 
 
 def agent_phone() -> str:
     """A registered phone that rings, answers after 0.3 s and talks until the switch hangs up (any number of calls)."""
-    ringing = """SIP/2.0 180 Ringing
+    def response(status: str, body: str = "") -> str:
+        content = f"Content-Type: application/sdp\nContent-Length: [len]\n\n{body}" if body else "Content-Length: 0"
+        return f"""SIP/2.0 {status}
 [last_Via:]
 [last_From:]
 [last_To:];tag=[pid]SIPpTag01[call_number]
 [last_Call-ID:]
 [last_CSeq:]
 Contact: <sip:[local_ip]:[local_port]>
-Content-Length: 0"""
-    answer = f"""SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
+{content}"""
 
-{_SDP}"""
+    ringing, answer = response("180 Ringing"), response("200 OK", _SDP)
     body = '  <recv request="INVITE" crlf="true"/>\n' + _send(ringing)
     body += '  <pause milliseconds="300"/>\n' + _send(answer, retrans=True)
     body += '  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n' + _reply_200()
@@ -229,31 +215,8 @@ Max-Forwards: 70
         return self
 
     def xml(self) -> str:
-        invite = f"""INVITE sip:{self.dialled}@{self.domain} SIP/2.0
-Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
-From: <sip:{self.ani}@{self.domain}>;tag=[pid]SIPpTag00[call_number]
-To: <sip:{self.dialled}@{self.domain}>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:{self.ani}@[local_ip]:[local_port]>
-X-FS-Support: send_info
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-{_SDP}"""
-        body = _send(invite, retrans=True)
-        body += ('  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
-                 '  <recv response="183" optional="true"/>\n  <recv response="200" rrs="true"/>\n')
-        body += _send(f"""ACK [next_url] SIP/2.0
-Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
-[routes]
-From: <sip:{self.ani}@{self.domain}>;tag=[pid]SIPpTag00[call_number]
-To: <sip:{self.dialled}@{self.domain}>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0""")
+        invite = _invite(self.ani, self.domain, self.dialled, extra="X-FS-Support: send_info\n")
+        body = _send(invite, retrans=True) + _answered(self.ani, self.domain, self.dialled, 1)
         return _scenario(f"{self.ani} calls {self.dialled}", body + "".join(self.steps))
 
 
@@ -286,13 +249,7 @@ class Sipp:
             return -1
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        end_process(self.process, 5)
 
     def report(self) -> str:
         """The tail of what sipp logged, for an assertion message."""
@@ -306,15 +263,3 @@ class Sipp:
         """Assert the scenario ran through."""
         code = self.wait(timeout)
         assert code == 0, f"exit {code}\n{self.report()}"
-
-
-def wait_until(predicate, timeout: float, what: str, poll: float = 0.1):
-    """Poll ``predicate`` at most ``timeout`` seconds; its first truthy value, else AssertionError."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(poll)

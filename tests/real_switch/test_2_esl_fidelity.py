@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from esl_checks import ALL_CHECKS, Target
-from rig import free_port
+from rig import end_process, free_port
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,7 @@ def real_target(deployment):
                             "-timeout", "300s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield Target("127.0.0.1", deployment.ports.esl, deployment.password,
                  f"sofia/agents/sip:esl-check@127.0.0.1:{port}", timeout=15.0)
-    uas.terminate()
-    uas.wait(10)
+    end_process(uas, 10)
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)

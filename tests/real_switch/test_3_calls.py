@@ -2,8 +2,11 @@
 
 Agent 1001's phone is a sipp phone registered with its generated password
 (conftest ``agent_phone``); callers are sipp callers on the trunk, sending
-keys as RFC 2833 RTP events (rtp.py) or as SIP INFO. The tests run in file
-order; each sets the agent state it needs with feature codes first.
+keys as RFC 2833 RTP events (rtp.py) or as SIP INFO: one reaches the agent
+with RFC 2833 keys, one leaves a complaint with SIP INFO keys, one (SIP
+INFO) waits in hold music through an engine crash and reaches the agent
+after the restart. Each test sets the agent state it needs with feature
+codes first.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import time
 
 import pytest
 
-from calls import Record, assert_played_files_exist, channel_of, dial_feature, digits, executes, menu, nudge, \
-    start_caller, wait_state
+from calls import Record, assert_played_files_exist, channel_of, closed_cdr, dial_feature, digits, executes, menu, \
+    nudge, start_caller, wait_state
 from events import on_channel
 from rtp import RtpStream
 from sipp import Caller
@@ -80,21 +83,10 @@ def test_caller_walks_the_ivr_with_rfc2833_keys_reaches_the_agent_phone_and_the_
     nudge(api, uuid)  # the caller hangs up
     sipp.ok(30)
     events.wait(on_channel(uuid, "CHANNEL_HANGUP_COMPLETE"), "the caller's hang-up", 20, start)
-    row = _closed_cdr(record, uuid)
+    row = closed_cdr(record, uuid)
     assert row.agent_id == agent and row.answered_at is not None and row.ended_at >= row.answered_at
     assert row.dnis == DID and row.ani == caller.ani
     assert_played_files_exist(events, uuid, start)
-
-
-def _closed_cdr(record, uuid: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        row = record.cdr(uuid)
-        if row is not None and row.ended_at is not None:
-            return row
-        if time.monotonic() > deadline:
-            raise AssertionError(f"CDR of {uuid} not closed: {row and vars(row)}")
-        time.sleep(0.3)
 
 
 def _speech(folder, text: str):
@@ -170,12 +162,8 @@ def test_engine_killed_with_a_caller_in_hold_music_serves_the_caller_after_resta
     dial_feature(deployment, agent_phone, "*61", "feature-61-login")  # logged in (whatever it was before)...
     dial_feature(deployment, agent_phone, "*64", "feature-64-not-ready")  # ...and not ready: nobody takes calls
     wait_state(record, agent, "not_ready")
-    stream = RtpStream()
-    one, zero = deployment.sipp_dir / "hold-1.pcap", deployment.sipp_dir / "hold-0.pcap"
-    stream.dtmf(one, "1")
-    stream.dtmf(zero, "0")
-    caller = Caller("13900000303", DID, "127.0.0.1")
-    caller.wait_info().play(one).wait_info().play(zero).wait_info().bye()
+    caller = Caller("13900000303", DID, "127.0.0.1")  # this one walks the IVR with SIP INFO keys
+    caller.wait_info().info_digit("1").wait_info().info_digit("0").wait_info().bye()
     start = events.mark()
     sipp = start_caller(deployment, caller, "caller-restart")
     uuid = channel_of(events, caller.ani, start)
@@ -206,6 +194,7 @@ def test_engine_killed_with_a_caller_in_hold_music_serves_the_caller_after_resta
     assert rung.at >= feature_gone.at  # never offered while the phone was on its *63 call
     nudge(api, uuid)
     sipp.ok(30)
-    row = _closed_cdr(record, uuid)
+    assert digits(events, uuid, start) == [("1", "ENDPOINT"), ("0", "ENDPOINT")]
+    row = closed_cdr(record, uuid)
     assert row.agent_id == agent and row.answered_at is not None
     assert_played_files_exist(events, uuid, start)  # the reconnect prompt included
