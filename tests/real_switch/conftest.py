@@ -3,7 +3,7 @@
 Where FreeSWITCH (or sipp, or sox) is not installed the stage is not
 collected and ``test_0_installation.py`` reports one skipped test saying
 why, so ``make test`` passes on a bare machine; ``.ci/run`` installs them
-when the FreeSWITCH bundle is beside the repository.
+when CI provides the FreeSWITCH bundle.
 
 One deployment serves the stage (session fixtures): it is built with the
 documented commands (rig.py), the switch is started from scratch

@@ -52,7 +52,7 @@ FS_CLI_CHECKS = ("status", "module_exists mod_event_socket", "module_exists mod_
 def missing() -> str | None:
     """Why the stage cannot run here (one line), or None."""
     if not FREESWITCH.exists():
-        return f"FreeSWITCH is not installed ({FREESWITCH}; install it with ../shared/freeswitch/install.sh)"
+        return f"FreeSWITCH is not installed ({FREESWITCH}; HOTLINE_FREESWITCH names another binary)"
     if shutil.which("sipp") is None:
         return "sipp is not installed (apt-get install sip-tester)"
     if shutil.which("sox") is None:
