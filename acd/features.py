@@ -5,10 +5,18 @@ The dialplan (``dialplans/default/agents.xml``) marks the call with
 ``hotline_feature_agent`` (the directory's agent id),
 ``hotline_feature_extension`` and, for ``*64d``, ``hotline_feature_reason``
 (the digit), then hands it to the engine's socket. :class:`FeatureHandler`
-(handler) finds the agent, asks the :class:`~acd.engine.Acd` (manager, which
-checks the state machine), answers, confirms with a short prompt and hangs up.
-A refused request (unknown agent, illegal change) gets the error prompt;
-nothing leaves the phone in silence.
+(handler) finds the agent and works out what the code means now
+(:meth:`FeatureHandler.plan`, checking the agent state machine without
+changing anything), answers, confirms with a short prompt, and only then
+makes the change on the :class:`~acd.engine.Acd` (manager) and hangs up: a
+queued caller is never offered to an agent whose phone is still on its
+feature-code call (and ``acd.phones.PhoneLines`` keeps the router off a
+phone with any live call). A refused request (unknown agent, illegal change)
+gets the error prompt; nothing leaves the phone in silence.
+
+``*61`` logs the agent into its queues *not ready*; ``*63`` makes a
+logged-in agent ready (and logs a logged-out one in, ready, in one step).
+Asking for the state one is already in is confirmed, not refused.
 """
 
 from __future__ import annotations
@@ -18,8 +26,8 @@ from typing import Any, Callable, Mapping
 
 from twisted.internet import defer
 
-from acd.agents import AgentState
-from acd.exceptions import AcdError, UnknownAgent
+from acd.agents import BUSY, TRANSITIONS, AgentState
+from acd.exceptions import AcdError, IllegalTransition, NotLoggedIn, UnknownAgent
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +42,8 @@ DEFAULT_REASONS: dict[str, tuple[AgentState, str]] = {
 
 #: Confirmation wording (spoken with the IVR's prompt player as inline text).
 TEXTS: dict[str, dict[str, str]] = {
-    "login": {"zh": "已登录，您现在可以接听来电。", "en": "You are logged in and ready for calls."},
+    "login": {"zh": "已登录。准备好接听来电时，请拨星六三。",
+              "en": "You are logged in. Dial star six three when you are ready for calls."},
     "logout": {"zh": "已退出登录。", "en": "You are logged out."},
     "ready": {"zh": "您已就绪，可以接听来电。", "en": "You are ready for calls."},
     "not_ready": {"zh": "您已设置为暂停接听。", "en": "You are now not ready."},
@@ -42,6 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "pending": {"zh": "当前通话结束后生效。", "en": "This takes effect when your current call ends."},
     "error": {"zh": "对不起，无法完成该操作。", "en": "Sorry, that did not work."},
 }
+Change = Callable[[], Any]
 
 
 class FeatureHandler:
@@ -72,43 +82,61 @@ class FeatureHandler:
                 return agent
         raise UnknownAgent(f"no agent on extension {extension!r}", extension=extension)
 
-    def apply(self, feature: str, agent: Any, reason_digit: str = "") -> str:
-        """Change the agent's state; returns the confirmation key (``pending`` when it waits for the call's end)."""
+    def plan(self, feature: str, agent: Any, reason_digit: str = "") -> tuple[str, Change | None]:
+        """(confirmation key, the change to make once it is said); raises AcdError when the code cannot apply.
+
+        Nothing changes here: the agent keeps its state until the phone has
+        heard the confirmation (:meth:`handle` calls the change after it).
+        """
+        acd, state = self.acd, agent.state
         if feature == "login":
-            queues = self.login_queues(agent)
-            if not queues:
-                raise AcdError(f"agent {agent.id} qualifies for no queue", agent_id=agent.id)
-            self.acd.login(agent.id, queues)
-            if agent.state is not AgentState.AVAILABLE and agent.state in (AgentState.NOT_READY, AgentState.BREAK):
-                self.acd.set_state(agent.id, AgentState.AVAILABLE)
-            return "login"
+            queues = self._queues(agent)
+            if state is AgentState.LOGGED_OUT:
+                return "login", lambda: acd.login(agent.id, queues, AgentState.NOT_READY)
+            return ("ready" if state is AgentState.AVAILABLE else "login"), lambda: acd.login(agent.id, queues)
         if feature == "logout":
-            self.acd.logout(agent.id)
-            return "logout" if agent.state is AgentState.LOGGED_OUT else "pending"
+            if state is AgentState.LOGGED_OUT:
+                return "logout", None
+            return ("pending" if state in BUSY else "logout"), lambda: acd.logout(agent.id)
         if feature == "ready":
-            if agent.state is AgentState.WRAP_UP:
-                self.acd.ready(agent.id)
-                return "ready"
-            if agent.state is AgentState.LOGGED_OUT:
-                return self.apply("login", agent)
-            done = self.acd.set_state(agent.id, AgentState.AVAILABLE)
-            return "ready" if done else "pending"
+            if state is AgentState.LOGGED_OUT:
+                queues = self._queues(agent)
+                return "ready", lambda: acd.login(agent.id, queues)
+            if state is AgentState.AVAILABLE:
+                return "ready", None
+            if state is AgentState.WRAP_UP:
+                return "ready", lambda: acd.ready(agent.id)
+            return ("pending" if state in BUSY else "ready"), lambda: acd.set_state(agent.id, AgentState.AVAILABLE)
         if feature in ("not_ready", "break"):
-            state, reason = self.reasons.get(reason_digit, (AgentState(feature), f"code {reason_digit}"))
+            wanted, reason = self.reasons.get(reason_digit, (AgentState(feature), f"code {reason_digit}"))
             if feature == "break" and not reason_digit:
-                state, reason = AgentState.BREAK, "break"
-            done = self.acd.set_state(agent.id, state, reason)
-            return state.value if done else "pending"
+                wanted, reason = AgentState.BREAK, "break"
+            if state is AgentState.LOGGED_OUT:
+                raise NotLoggedIn(f"agent {agent.id} is not logged in", agent_id=agent.id)
+            if state in BUSY:
+                return "pending", lambda: acd.set_state(agent.id, wanted, reason)
+            if wanted is state is AgentState.BREAK:
+                return "break", None
+            if wanted not in TRANSITIONS[state] and not (wanted is state is AgentState.NOT_READY):
+                raise IllegalTransition(f"agent {agent.id}: {state.value} -> {wanted.value} is not allowed",
+                                        agent_id=agent.id)
+            return wanted.value, lambda: acd.set_state(agent.id, wanted, reason)
         raise AcdError(f"unknown feature {feature!r}", feature=feature)
+
+    def _queues(self, agent: Any) -> list[str]:
+        queues = self.login_queues(agent)
+        if not queues:
+            raise AcdError(f"agent {agent.id} qualifies for no queue", agent_id=agent.id)
+        return queues
 
     async def handle(self, call: Any) -> None:
         variables = call.variables
         feature = (variables.get("hotline_feature") or "").strip().lower().replace("-", "_")
         reason_digit = (variables.get("hotline_feature_reason") or "").strip()
-        agent = None
+        agent, change = None, None
         try:
             agent = self.find_agent(variables, call.ani)
-            result = self.apply(feature, agent, reason_digit)
+            result, change = self.plan(feature, agent, reason_digit)
             log.info("call %s: feature %s for agent %s -> %s", call.uuid, feature, agent.id, result)
         except AcdError as exc:
             log.warning("call %s: feature %s refused: %s (%s)", call.uuid, feature, exc, exc.error_id)
@@ -116,12 +144,19 @@ class FeatureHandler:
         except Exception:
             log.exception("call %s: feature %s failed", call.uuid, feature)
             result = "error"
-        self.handled.append((agent.id if agent is not None else None, feature, result))
         try:
             await call.answer()
             await self._say(call, result)
-        except Exception as exc:  # noqa: BLE001 -- still hang up below
+        except Exception as exc:  # noqa: BLE001 -- still make the change and hang up below
             log.warning("call %s: feature confirmation failed: %s", call.uuid, exc)
+        if change is not None:  # the confirmation has been said (or the agent hung up on it): now change
+            try:
+                change()
+            except AcdError as exc:
+                log.warning("call %s: feature %s for agent %s no longer applies: %s", call.uuid, feature,
+                            agent.id, exc)
+                result = "error"
+        self.handled.append((agent.id if agent is not None else None, feature, result))
         if not call.hung_up:
             await call.hangup("NORMAL_CLEARING")
 

@@ -4,8 +4,10 @@ FreeSWITCH splits the ``{k=v,...}`` block on commas and the command line on
 spaces; a caller name like ``Smith, John`` must neither start a new variable
 nor a new argument. Following FreeSWITCH's documented syntax, commas are
 escaped as ``\\,`` and values with spaces or quotes are single-quoted with
-inner quotes escaped. Line breaks and braces are refused: they cannot be
-carried safely at all.
+inner quotes escaped; so is an application with spaces in its argument
+(``'&socket(127.0.0.1:8084 async full)'``: unquoted, FreeSWITCH would run
+``socket(127.0.0.1:8084`` in static mode without full control). Line breaks
+and braces are refused: they cannot be carried safely at all.
 """
 
 from __future__ import annotations
@@ -66,4 +68,6 @@ def originate_command(
         dial = block[:-1] + "," + dial_string[1:]  # one block: ours first, the caller's after
     else:
         dial = block + dial_string
+    if target.startswith("&") and any(c in target for c in " \t'"):  # one argument: FreeSWITCH splits on spaces
+        target = "'" + target.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return f"originate {dial} {target}"

@@ -121,8 +121,9 @@ class Engine:
                 sounds_dir=settings.sim.sounds_dir, recordings_dir=settings.sim.recordings_dir,
             )
             from hotline.sim_dialplan import install as install_dialplan
+            from ivr.prompts.switch_prompts import switch_prompts_dir
 
-            install_dialplan(self.simulator)
+            install_dialplan(self.simulator, prompts_dir=switch_prompts_dir(settings.tts.cache_dir))
             self.ports["sim"] = listening("the switch simulator's event socket", "sim.port", settings.sim.host,
                                           settings.sim.port, self.simulator.start)
             switch_host, switch_port, password = settings.sim.host, self.ports["sim"], settings.sim.password

@@ -2,7 +2,9 @@
 
 Rendering ahead of time means the first caller of the day does not wait for
 TTS, and a broken voice or wording shows up at deploy time, not on a call.
-Prompts with variables are rendered per call and are skipped here.
+Prompts with variables are rendered per call and are skipped here. The
+prompts FreeSWITCH plays by itself (``ivr.prompts.switch_prompts``) are
+written to the cache's ``switch`` folder as well.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from ivr.prompts.catalogue import DEFAULT_CATALOGUE_DIR, Catalogue
 from ivr.prompts.exceptions import PromptError
 from ivr.prompts.say import LANGS
+from ivr.prompts.switch_prompts import render_switch_prompts, switch_prompts_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +65,13 @@ def _render(settings: Any, catalogue: Catalogue, args: argparse.Namespace) -> in
         f"failed {counts['failed']}, skipped {skipped} (have variables) in {elapsed:.1f}s "
         f"-> {builder.cache.cache_dir}"
     )
+    try:
+        switch_files = render_switch_prompts(builder)
+    except (PromptError, OSError, ValueError) as exc:
+        print(f"failed: switch prompts: {exc}", file=sys.stderr)
+        return 1
+    print(f"switch prompts ({', '.join(p.name for p in switch_files)}) -> {switch_prompts_dir(builder.cache.cache_dir)} "
+          "(vars.xml hotline_switch_prompts_dir)")
     return 1 if counts["failed"] else 0
 
 

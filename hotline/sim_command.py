@@ -48,8 +48,10 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
                     else sim_settings.port, password=args.password or sim_settings.password,
                     socket_host=socket_host, socket_port=socket_port, sounds_dir=sounds, recordings_dir=recordings)
     from hotline.sim_dialplan import install as install_dialplan
+    from ivr.prompts.switch_prompts import switch_prompts_dir
 
-    install_dialplan(sim)  # hotline numbers as dialplans/public/hotline.xml routes them; --target overrides
+    # hotline numbers as dialplans/public/hotline.xml routes them; --target overrides
+    install_dialplan(sim, prompts_dir=switch_prompts_dir(settings.tts.cache_dir))
     for ext in args.phone:
         sim.directory.register(ext)
     for item in args.target:

@@ -5,9 +5,11 @@ sim`` install rules read from the shipped XML itself, so the two cannot drift:
 each extension that hands the call to the engine's ``socket`` routes its
 numbers (its ``destination_number`` expression) to the engine and, if the
 engine drops the connection with the caller still there, to
-``hotline_reconnect`` -- "one moment please", the socket again, at most as
-many visits as the extension's ``^x{1,N}$`` condition allows, then its
-anti-action (a temporary-failure hang-up). ``tests/hotline/test_engine_restart.py``
+``hotline_reconnect`` -- its playback (the "one moment please" Hotline renders
+into the prompt cache's ``switch`` folder, ``$${hotline_switch_prompts_dir}``
+in the XML), the socket again, at most as many visits as the extension's
+``^x{1,N}$`` condition allows, then its anti-action (a temporary-failure
+hang-up). ``tests/hotline/test_engine_restart.py``
 runs callers through this copy; ``tests/freeswitch/test_conf_xml.py`` checks the XML.
 """
 
@@ -23,6 +25,7 @@ HOTLINE_XML = Path(__file__).resolve().parents[1] / "dialplans" / "public" / "ho
 CAMPAIGN_XML = Path(__file__).resolve().parents[1] / "dialplans" / "campaign" / "outbound.xml"
 CAMPAIGN_EXTENSION = "hotline_campaign"
 RECONNECT = "hotline_reconnect"
+PROMPTS_VAR = "$${hotline_switch_prompts_dir}"
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,12 @@ class HotlineDialplan:
     tries: int  # visits of hotline_reconnect before giving up
     pause_ms: int  # its sleep between two tries
     give_up: str  # its anti-action's hang-up cause
+    hold_prompt: str = ""  # what it plays first (a path under $${hotline_switch_prompts_dir})
 
 
 def read(path: Path = HOTLINE_XML) -> HotlineDialplan:
     """The engine-bound numbers and the reconnect loop of the shipped dialplan."""
-    numbers, tries, pause, cause = [], 0, 0, "NORMAL_TEMPORARY_FAILURE"
+    numbers, tries, pause, cause, prompt = [], 0, 0, "NORMAL_TEMPORARY_FAILURE", ""
     for ext in ET.parse(path).getroot().iter("extension"):
         conditions = list(ext.iter("condition"))
         apps = [(a.get("application"), a.get("data", "")) for a in ext.iter("action")]
@@ -48,21 +52,28 @@ def read(path: Path = HOTLINE_XML) -> HotlineDialplan:
                     tries = int(match.group(1))
                     cause = next((a.get("data", cause) for a in cond.iter("anti-action")), cause)
             pause = next((int(data) for app, data in apps if app == "sleep" and data.isdigit()), 0)
+            prompt = next((data for app, data in apps if app == "playback"), "")
         elif any(app == "socket" for app, _ in apps):
             numbers += [c.get("expression", "") for c in conditions if c.get("field") == "destination_number"]
     if not numbers or not tries:
         raise ValueError(f"{path}: no engine-bound numbers or no bounded {RECONNECT} extension")
-    return HotlineDialplan(tuple(numbers), tries, pause, cause)
+    return HotlineDialplan(tuple(numbers), tries, pause, cause, prompt)
 
 
-def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan | None = None) -> HotlineDialplan:
-    """Route hotline numbers as the shipped dialplan does (socket, then the bounded reconnect loop)."""
+def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan | None = None,
+            prompts_dir: str | Path | None = None) -> HotlineDialplan:
+    """Route hotline numbers as the shipped dialplan does (socket, then the bounded reconnect loop).
+
+    ``prompts_dir`` is what ``hotline_switch_prompts_dir`` is on a real switch
+    (``ivr.prompts.switch_prompts.switch_prompts_dir`` of the prompt cache).
+    """
     plan = plan or read()
+    hold = plan.hold_prompt.replace(PROMPTS_VAR, str(prompts_dir)) if prompts_dir is not None else plan.hold_prompt
     again = f"transfer({RECONNECT} XML public)"
     for expression in plan.numbers:
         simulator.set_target(expression, f"socket(default);{again}")
     pause = plan.pause_ms if pause_ms is None else pause_ms
-    simulator.set_target(RECONNECT, f"playback(ivr/ivr-one_moment_please.wav);sleep({pause});socket(default);{again}",
+    simulator.set_target(RECONNECT, f"playback({hold});sleep({pause});socket(default);{again}",
                          counter="hotline_reconnects", limit=plan.tries, otherwise=f"hangup({plan.give_up})")
     return plan
 

@@ -49,6 +49,7 @@ class AcdService:
     recovery: Any = None  # Deferred of acd.resume.Recovery, once the switch answered after start
     features: Any = None
     handoff: Any = None
+    phones: Any = None  # acd.phones.PhoneLines: which agent phones have a live call
     stops: list[Callable[[], Any]] = field(default_factory=list)
 
     def metrics_text(self) -> str:
@@ -101,8 +102,14 @@ def build_acd(engine: Any, prompts: Any = None) -> AcdService:
     pool.start()
     gateway = ThreadPoolGateway(reactor, pool, engine.sessions)
     policy = CallbackPolicy()
+    extra: dict[str, Any] = {}
+    if prompts is not None:  # position announcements in Hotline's own voice, not the switch's stock sounds
+        from hotline.announcements import RenderedAnnouncer
+
+        extra["announcer"] = announcer = RenderedAnnouncer(prompts)
+        announcer.start()
     acd = Acd(reactor, state_log=DbStateLog(gateway), cdr=DbCdr(gateway), history=DbHistory(gateway),
-              callback_store=DbCallbacks(gateway), callback_policy=policy)
+              callback_store=DbCallbacks(gateway), callback_policy=policy, **extra)
     # start-up only, before any call: one synchronous read of the configuration and the state log
     with transaction(engine.sessions) as session:
         queues = load_queue_configs(session, callback_after=120.0)
@@ -123,8 +130,15 @@ def build_acd(engine: Any, prompts: Any = None) -> AcdService:
     attach_desk_events(engine, service)  # screen pops and agent states -> SSE topics desk:<agent_id>
 
     service.reconciler.watchers.append(acd.resumer.watch)
+    from acd.phones import PhoneLines, attach as attach_phones
+
+    # never offer a caller to an agent whose phone has a live call (agent phones: profile "agents"; "sim" in demo)
+    service.phones = attach_phones(acd, PhoneLines(("sim",) if settings.switch.mode == "sim" else ("agents",)))
+    service.reconciler.watchers.append(service.phones.prune)
 
     def started(engine: Any) -> None:
+        for name in ("CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"):
+            engine.switch.subscribe(name, service.phones.on_event)
         service.reconciler.start(now=False)
         resume_after_restart(engine, service)
         if engine.events is not None:  # the wallboard: ACD snapshots pushed on SSE topic "wallboard" every 2 s
@@ -197,6 +211,10 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
     renderer = PromptRenderer(PromptBuilder.from_settings(settings), reactor)
     renderer.start()
     prompts = RendererPromptPlayer(renderer)
+    from ivr.prompts.switch_prompts import render_switch_prompts
+
+    renderer.run_blocking(render_switch_prompts).addErrback(  # the dialplan's own prompts, if not rendered yet
+        lambda f: log.error("switch prompts not rendered: %s", f.getErrorMessage()))
     asr = None
     if settings.asr.model_path:
         asr = AsrService.from_settings(settings, reactor)
@@ -209,7 +227,13 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
     service.handoff = AcdHandoff(service.acd, reactor, lambda: engine.switch, prompts, default_queue="sales",
                                  aliases=QUEUE_ALIASES)
     service.features = FeatureHandler(service.acd, prompts)
-    application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff)
+    from pathlib import Path
+
+    from ivr.runtime.session import IvrConfig
+
+    # recordings (complaints, voicemail) under var_dir: FreeSWITCH writes them where the engine says
+    config = IvrConfig(recordings_dir=Path(settings.var_dir) / "recordings")
+    application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff, config=config)
     engine.ivr = application
     engine.acd = service
     return CallRouter(application.handle, service.features.handle, service.acd.callbacks, service.handoff.resume,

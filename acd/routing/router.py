@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from acd.exceptions import UnknownStrategy
 from acd.routing.base import Choice, RouteContext, Strategy, get_strategy
@@ -62,8 +62,10 @@ class Decision:
 class Router:
     """Chooses agents for callers with each queue's strategy."""
 
-    def __init__(self, board: "AgentBoard") -> None:
+    def __init__(self, board: "AgentBoard", phone_busy: "Callable[[Agent], bool] | None" = None) -> None:
         self.board = board
+        #: True for an agent whose phone has a live call now (acd.phones.PhoneLines): never offered a caller
+        self.phone_busy = phone_busy
         self._strategies: dict[str, tuple[str, Strategy]] = {}
         self._memory: dict[str, dict] = {}
 
@@ -82,10 +84,12 @@ class Router:
         return cached[1]
 
     def available_members(self, queue: "CallQueue") -> list["Agent"]:
-        """Agents logged into the queue and available now."""
+        """Agents logged into the queue and available now, whose phone is free."""
         members, available = self.board.members(queue.config.name), self.board.available_ids
         small, large = (members, available) if len(members) <= len(available) else (available, members)
-        return [self.board.get(agent_id) for agent_id in small if agent_id in large]
+        free = [self.board.get(agent_id) for agent_id in small if agent_id in large]
+        busy = self.phone_busy
+        return free if busy is None else [agent for agent in free if not busy(agent)]
 
     def match(self, queue: "CallQueue", now: float, callers: Iterable["WaitingCaller"] | None = None,
               ) -> list[tuple["WaitingCaller", Decision]]:

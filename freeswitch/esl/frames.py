@@ -178,7 +178,7 @@ class FrameParser:
         lines = text.split("\n")
         command = None
         if self._command_mode:
-            command = lines.pop(0).rstrip("\r").strip()
+            command = lines.pop(0).rstrip("\r")  # as sent: FreeSWITCH compares "auth  x" and "auth x " exactly
         headers: dict[str, str] = {}
         order: list[str] = []
         for line in lines:

@@ -18,10 +18,58 @@ def _split(args: str, n: int) -> list[str]:
     return parts + [""] * (n - len(parts))
 
 
+def blank_split(text: str) -> list[tuple[str, str]]:
+    """FreeSWITCH's argument split on spaces (``switch_separate_string`` with a blank delimiter).
+
+    A space inside single quotes does not split and a backslash escapes the
+    next character. Each item is (raw token, cleaned token): cleaning drops
+    the quotes that pair up and the backslash before a quote or backslash.
+    """
+    tokens, current, quoted, i = [], "", False, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            current += text[i:i + 2]
+            i += 2
+            continue
+        if char == "'":
+            quoted = not quoted
+        if char == " " and not quoted:
+            if current:
+                tokens.append(current)
+            current = ""
+        else:
+            current += char
+        i += 1
+    if current:
+        tokens.append(current)
+    return [(token, _cleanup(token)) for token in tokens]
+
+
+def _cleanup(token: str) -> str:
+    out, quoted, i = "", False, 0
+    while i < len(token):
+        char = token[i]
+        if char == "\\" and i + 1 < len(token) and token[i + 1] in "'\"\\":
+            out += token[i + 1]
+            i += 2
+            continue
+        if char == "'" and (quoted or "'" in token[i + 1:]):
+            quoted = not quoted
+        else:
+            out += char
+        i += 1
+    return out
+
+
 def start_leg_app(core: SimCore, leg: Any, spec: str) -> None:
-    """Run what originate was told: ``&app(args)`` or ``<exten> [dialplan] [context]``."""
+    """Run what originate was told: ``&app(args)`` or ``<exten> [dialplan] [context]``.
+
+    As in FreeSWITCH the app's argument ends at its first ``)`` (or the end:
+    ``&socket(h:p async full)`` split at its spaces runs ``socket(h:p``).
+    """
     spec = spec.strip()
-    match = re.match(r"^&([\w-]+)(?:\((.*)\))?$", spec, re.S)
+    match = re.match(r"^&([\w-]+)(?:\(([^)]*)\)?)?", spec, re.S)
     if match:
         leg.execute(match.group(1), match.group(2) or "", delay=0)
         return
@@ -34,18 +82,9 @@ def start_leg_app(core: SimCore, leg: Any, spec: str) -> None:
 
 @command("originate")
 async def originate(core: SimCore, args: str, conn: Any) -> str:
-    text = args.strip()
-    # the dial string ends at the first space outside {...}
-    depth, split_at = 0, len(text)
-    for i, c in enumerate(text):
-        if c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-        elif c == " " and depth == 0:
-            split_at = i
-            break
-    dialstring, rest = text[:split_at], text[split_at:].strip()
+    argv = blank_split(args.strip())  # as FreeSWITCH: quote an app whose argument has spaces
+    dialstring = argv[0][0] if argv else ""  # raw: parse_vars reads its quoted values
+    rest = " ".join(cleaned for _raw, cleaned in argv[1:2])
     if not dialstring or not rest:
         return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"
     outcome = await dial(core, dialstring)

@@ -1,9 +1,11 @@
 """ESL command handling shared by inbound connections and outbound socket sessions.
 
-mod_event_socket runs the same ``parse_command`` for both directions; only a
-few commands differ (``auth`` inbound, ``connect``/``getvar`` outbound). Every
-reply text, its ``-ERR`` form and the per-connection event filtering
-(format, subscriptions, ``myevents`` uuid, filters) follow the 1.11.1 traces.
+mod_event_socket runs the same ``parse_command`` for both directions; which
+command a line is follows its matching rules exactly (``freeswitch.sim.commands``:
+case-insensitive, mostly by prefix, some words only on a connection bound to
+a channel). Every reply text, its ``-ERR`` form and the per-connection event
+state (``freeswitch.sim.subscriptions``: format, event list, subclasses,
+filters; the ``myevents`` uuid here) follow the 1.11.1 traces and the C code.
 Commands are handled strictly in order; while an ``api`` runs, this
 connection's events wait so the reply comes first, as on a real switch.
 """
@@ -18,10 +20,13 @@ from twisted.internet import defer
 from twisted.internet.protocol import Protocol
 
 from freeswitch.esl.errors import EslProtocolError
-from freeswitch.esl.frames import Frame, FrameParser
+from freeswitch.esl.frames import Frame, FrameParser, encode_frame
+from freeswitch.esl.urlcode import fs_url_encode
 from freeswitch.sim import api as sim_api
+from freeswitch.sim.commands import c_atoi, log_level, match_command, name_event
 from freeswitch.sim.core import EVENT_NAMES, SimCore, new_uuid
 from freeswitch.sim.event import SimEvent, api_frame, disconnect_frame, linger_frame, reply_frame
+from freeswitch.sim.subscriptions import FORMATS, Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -31,31 +36,41 @@ CHANNEL_DESTROY CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_
 CHANNEL_UUID CHANNEL_OUTGOING CHANNEL_PARK CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_STATE CHANNEL_UNBRIDGE
 CHANNEL_UNPARK DETECTED_SPEECH DTMF NOTALK TALK""".split())
 
-FORMATS = ("plain", "json", "xml")
+__all__ = ["EslConnection", "FORMATS", "MYEVENTS", "apply_sendmsg"]
 
 
 class EslConnection(Protocol):
     """One ESL connection as the switch sees it; subclasses add auth or the session side."""
 
     outbound = False
+    #: outbound sockets: ``full`` control (else nothing after ``sendmsg`` is a command)
+    full_control = True
 
     def __init__(self, core: SimCore) -> None:
         self.core = core
         self.parser = FrameParser(command_mode=True)
         self.authenticated = False
         self.closed = False
-        self.event_format: str | None = None
-        self.events: set[str] = set()
-        self.custom: set[str] = set()
-        self.all_events = False
-        self.filters: list[tuple[str, str]] = []
+        self.subs = Subscriptions()
         self.session_uuid: str | None = None  # myevents / outbound channel
         self.myevents = False
+        self.async_mode = False  # LFLAG_ASYNC (outbound "async", inbound after myevents)
         self.linger: int | None = None  # None = no linger, -1 = until exit
         self.log_level: int | None = None
+        self.line = ""  # the command line being handled
         self._commands: deque[Frame] = deque()
         self._busy = False
         self._held: list[SimEvent] | None = None
+
+    @property
+    def event_format(self) -> str | None:
+        """The format events go out in, or None while not listening."""
+        return self.subs.format if self.subs.on else None
+
+    @property
+    def bound(self) -> bool:
+        """Bound to a channel (outbound, or inbound after ``myevents <uuid>`` found it)."""
+        return self.session_uuid is not None
 
     # -- wiring -------------------------------------------------------------
     def connectionMade(self) -> None:
@@ -104,22 +119,11 @@ class EslConnection(Protocol):
 
     # -- events -------------------------------------------------------------
     def wants(self, event: SimEvent) -> bool:
-        if self.event_format is None:
-            return False
-        name = event.name
-        if not self.all_events:
-            if name == "CUSTOM":
-                if event.subclass not in self.custom:
-                    return False
-            elif name not in self.events:
-                return False
         if self.myevents and self.session_uuid:
             uuid = event.get("Unique-ID")
             if uuid is not None and uuid != self.session_uuid:
                 return False
-        if self.filters:
-            return any(event.get(h) == v for h, v in self.filters)
-        return True
+        return self.subs.wants(event)
 
     def deliver(self, event: SimEvent) -> None:
         if self.closed or not self.wants(event):
@@ -144,22 +148,17 @@ class EslConnection(Protocol):
         self.write(reply_frame(text, extra))
 
     def handle(self, frame: Frame) -> defer.Deferred | None:
-        command = frame.command or ""
-        word, _, rest = command.partition(" ")
-        word = word.lower()
-        rest = rest.strip()
-        if word == "exit":
+        match = match_command(frame.command or "", authed=self.authenticated, bound=self.bound,
+                              outbound=self.outbound, full=self.full_control)
+        if match is None:
+            self.reply("-ERR command not found")
+            return None
+        if match.word == "exit":
             self.reply("+OK bye")
             self.goodbye()
             return None
-        method = getattr(self, "cmd_" + word, None)
-        if method is None or not self.allowed(word):
-            self.reply("-ERR command not found")
-            return None
-        return method(rest, frame)
-
-    def allowed(self, word: str) -> bool:
-        return True
+        self.line = match.line
+        return getattr(self, "cmd_" + match.word)(match.tail, frame)
 
     def goodbye(self) -> None:
         """Disconnect notice (session-bound sockets name their uuid) then close."""
@@ -178,7 +177,7 @@ class EslConnection(Protocol):
         return d.addCallback(send)
 
     def cmd_bgapi(self, rest: str, frame: Frame) -> None:
-        job = frame.headers.get("Job-UUID") or new_uuid()
+        job = _header(frame, "job-uuid") or new_uuid()
         self.reply(f"+OK Job-UUID: {job}", [("Job-UUID", job)])
         cmd, _, args = rest.partition(" ")
         args = args.strip()
@@ -201,95 +200,41 @@ class EslConnection(Protocol):
         return None
 
     def cmd_event(self, rest: str, frame: Frame) -> None:
-        words = rest.split()
-        fmt = "plain"
-        if words and words[0].lower() in FORMATS:
-            fmt = words.pop(0).lower()
-        added = self.subscribe(words)
-        if not added:
-            self.reply("-ERR no keywords supplied")
-            return None
-        self.event_format = fmt
-        self.reply(f"+OK event listener enabled {fmt}")
+        self.reply(self.subs.event(rest))
+        self.core.refresh_subscriber(self)
         return None
 
-    def subscribe(self, words: list[str]) -> bool:
-        custom_mode = False
-        added = False
-        for word in words:
-            upper = word.upper()
-            if custom_mode and upper not in EVENT_NAMES:
-                self.custom.add(word)
-                added = True
-                continue
-            if upper == "ALL":
-                self.all_events = True
-                added = True
-            elif upper == "CUSTOM":
-                custom_mode = True
-                added = True
-            elif upper in EVENT_NAMES:
-                self.events.add(upper)
-                added = True
-        return added
-
     def cmd_nixevent(self, rest: str, frame: Frame) -> None:
-        for word in rest.split():
-            upper = word.upper()
-            if upper == "ALL":
-                self.all_events = False
-                self.events.clear()
-                self.custom.clear()
-            else:
-                self.events.discard(upper)
-                self.custom.discard(word)
-        self.reply("+OK events nixed")
+        self.reply(self.subs.nixevent(rest))
         return None
 
     def cmd_noevents(self, rest: str, frame: Frame) -> None:
-        if self.event_format is None:
-            self.reply("-ERR not listening for events")
-            return None
-        self.event_format = None
-        self.events.clear()
-        self.custom.clear()
-        self.all_events = False
-        self.reply("+OK no longer listening for events")
+        self.reply(self.subs.noevents())
         return None
 
     def cmd_filter(self, rest: str, frame: Frame) -> None:
-        words = rest.split(None, 2)
-        if words and words[0].lower() == "delete":
-            if len(words) < 2:
-                self.reply("-ERR invalid syntax")
-                return None
-            header = words[1]
-            value = words[2] if len(words) > 2 else ""
-            if header.lower() == "all":
-                self.filters.clear()
-            self.filters = [(h, v) for h, v in self.filters if not (h == header and (not value or v == value))]
-            self.reply(f"+OK filter deleted. [{header}][{value}]")
-            return None
-        if len(words) < 2:
-            self.reply("-ERR command not found")
-            return None
-        header, value = words[0], rest.split(None, 1)[1]
-        self.filters.append((header, value))
-        self.reply(f"+OK filter added. [{header}]=[{value}]")
+        self.reply(self.subs.filter(rest))
         return None
 
     def cmd_divert_events(self, rest: str, frame: Frame) -> None:
-        on = rest.strip().lower() == "on"
-        self.reply("+OK events diverted" if on else "+OK events not diverted")
+        if not self.bound:
+            self.reply("-ERR not controlling a session.")
+            return None
+        value = rest.lstrip(" ")
+        if not value:
+            self.reply("-ERR missing value.")
+            return None
+        self.reply("+OK events diverted" if value.lower() == "on" else "+OK events not diverted")
         return None
 
     def cmd_log(self, rest: str, frame: Frame) -> None:
-        try:
-            level = int(rest.strip() or 7)
-        except ValueError:
-            level = 7
+        text = rest.lstrip(" ").partition(" ")[0]
+        level = log_level(text) if text else 7
+        if level is None:
+            self.reply("-ERR invalid log level")
+            return None
         self.log_level = level
-        self.reply(f"+OK log level {level} [{level}]")
+        self.reply(f"+OK log level {text} [{level}]")
         return None
 
     def cmd_nolog(self, rest: str, frame: Frame) -> None:
@@ -301,11 +246,10 @@ class EslConnection(Protocol):
         return None
 
     def cmd_sendevent(self, rest: str, frame: Frame) -> None:
-        name = (rest.split() or ["CUSTOM"])[0].upper()
+        name = name_event(rest.lstrip(" \t"), EVENT_NAMES) or "CUSTOM"
         event_uuid = new_uuid()
         subclass = frame.headers.get("Event-Subclass")
-        base = self.core.base_event(name if name in EVENT_NAMES else "CUSTOM",
-                                    ("mod_event_socket.c", "parse_command", 2272))
+        base = self.core.base_event(name, ("mod_event_socket.c", "parse_command", 2272))
         ev = SimEvent()
         if subclass:
             ev.add("Event-Subclass", subclass)
@@ -324,8 +268,10 @@ class EslConnection(Protocol):
         return None
 
     def cmd_sendmsg(self, rest: str, frame: Frame) -> None:
-        uuid = rest.split()[0] if rest.split() else (self.session_uuid or "")
-        channel = self.core.channels.get(uuid)
+        uuid = rest.lstrip(" ") or _header(frame, "session-id") or ""
+        if not uuid and self.bound:
+            uuid = self.session_uuid or ""
+        channel = self.core.channels.get(uuid) if uuid else None
         if channel is None:
             self.reply(f"-ERR invalid session id [{uuid}]")
             return None
@@ -335,31 +281,76 @@ class EslConnection(Protocol):
 
     # -- session binding (myevents / linger) --------------------------------
     def cmd_linger(self, rest: str, frame: Frame) -> None:
-        if not self.session_uuid:
+        if not self.bound:
             self.reply("-ERR not controlling a session")
             return None
-        try:
-            seconds = int(rest) if rest else -1
-        except ValueError:
-            seconds = -1
-        self.linger = seconds if seconds > 0 else -1
-        self.reply("+OK will linger" if self.linger == -1 else f"+OK will linger {seconds} seconds")
+        seconds = c_atoi(rest[1:]) if rest[:1] == " " and rest[1:] else -1
+        self.linger = seconds if seconds >= 0 else -1
+        self.reply("+OK will linger" if seconds == -1 else f"+OK will linger {seconds} seconds")
+        return None
+
+    def cmd_resume(self, rest: str, frame: Frame) -> None:
+        channel = self.core.channels.get(self.session_uuid or "")
+        if channel is not None:
+            channel.variables["socket_resume"] = "true"
+        self.reply("+OK")
+        return None
+
+    def cmd_connect(self, rest: str, frame: Frame) -> None:
+        """The serialised CHANNEL_DATA of the bound channel as the reply (no Content-Length, values encoded)."""
+        channel = self.core.channels.get(self.session_uuid or "")
+        headers = [(n, fs_url_encode(v)) for n, v in channel.channel_data_event().headers] if channel else []
+        headers += [("Content-Type", "command/reply"), ("Reply-Text", "%2BOK%0A"),
+                    ("Socket-Mode", "async" if self.async_mode else "static"),
+                    ("Control", "full" if self.outbound and self.full_control else "single-channel")]
+        self.write(encode_frame(headers))
+        return None
+
+    def cmd_getvar(self, rest: str, frame: Frame) -> None:
+        """The raw value, or ``-ERR command not found`` when unset or empty (an empty reply is an error)."""
+        _, space, name = self.line.partition(" ")
+        channel = self.core.channels.get(self.session_uuid or "")
+        value = channel.get_variable(name) if (space and channel is not None) else None
+        self.reply(value or "-ERR command not found")
         return None
 
     def cmd_nolinger(self, rest: str, frame: Frame) -> None:
-        if not self.session_uuid:
+        if not self.bound:
             self.reply("-ERR not controlling a session")
             return None
         self.linger = None
         self.reply("+OK will not linger")
         return None
 
-    def enable_myevents(self, fmt: str | None) -> None:
+    def enable_myevents(self, line: str) -> None:
+        """The fixed list on; the format from ``xml``/``XML``/``json``/``JSON`` anywhere in ``line`` (C's strstr)."""
         self.myevents = True
-        self.events |= MYEVENTS
-        if self.event_format is None:
-            self.event_format = "plain"
+        self.async_mode = True
+        self.subs.myevents(MYEVENTS)
+        if "xml" in line or "XML" in line:
+            self.subs.format = "xml"
+        if "json" in line or "JSON" in line:
+            self.subs.format = "json"
         self.core.refresh_subscriber(self)
+
+    def cmd_myevents(self, rest: str, frame: Frame) -> None:
+        if self.myevents:
+            self.reply("-ERR aready enabled.")
+            return None
+        line = self.line
+        if not self.bound:  # inbound "myevents <uuid> [format]": binds the connection to that channel
+            uuid, space, _fmt = rest[1:].partition(" ")
+            channel = self.core.channels.get(uuid)
+            if channel is None and space:
+                self.reply("-ERR invalid uuid")
+                return None
+            line = line[: len(line) - len(rest)] + " " + uuid  # C cut the line at the format word
+            if channel is not None:
+                self.session_uuid = channel.uuid
+                channel.bound.append(self)
+        self.enable_myevents(line)
+        self.reply("+OK Events Enabled")
+        return None
 
     def channel_gone(self, channel: Any) -> None:
         """The bound channel reached HANGUP_COMPLETE: linger notice or disconnect."""
@@ -399,3 +390,11 @@ def apply_sendmsg(channel: Any, frame: Frame) -> None:
     elif command == "hangup":
         cause = headers.get("hangup-cause", "NORMAL_CLEARING")
         channel.clock.callLater(channel.exec_delay, channel.hangup, cause)
+
+
+def _header(frame: Frame, name: str) -> str | None:
+    """A command header by name in any case (FreeSWITCH's event headers are case-insensitive)."""
+    for key, value in frame.headers.items():
+        if key.lower() == name:
+            return value
+    return None

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from twisted.internet.protocol import Factory
 
 from freeswitch.esl.frames import Frame
-from freeswitch.sim.connection import FORMATS, EslConnection
+from freeswitch.sim.connection import EslConnection
 from freeswitch.sim.core import SimCore
 from freeswitch.esl.frames import encode_frame
 
@@ -61,13 +61,8 @@ class InboundConnection(EslConnection):
         if not self.authenticated and not self.closed:
             self.goodbye()
 
-    def allowed(self, word: str) -> bool:
-        if not self.authenticated:
-            return word in ("auth", "userauth")
-        return word not in ("connect", "getvar", "auth", "userauth")
-
     def cmd_auth(self, rest: str, frame: Frame) -> None:
-        if rest.strip() == self.password:
+        if rest == self.password:  # everything after "auth ", spaces included, as FreeSWITCH compares
             self.authenticated = True
             self._cancel_idle()
             self.reply("+OK accepted")
@@ -79,27 +74,6 @@ class InboundConnection(EslConnection):
     def cmd_userauth(self, rest: str, frame: Frame) -> None:
         self.reply("-ERR invalid")
         self.goodbye()
-        return None
-
-    def cmd_myevents(self, rest: str, frame: Frame) -> None:
-        words = rest.split()
-        if not words:
-            self.reply("-ERR command not found")
-            return None
-        if words[0].lower() in FORMATS:
-            self.reply("-ERR invalid uuid")
-            return None
-        if self.myevents:
-            self.reply("-ERR aready enabled.")
-            return None
-        # the trailing format word is parsed but ignored (FINDINGS, 05b)
-        channel = self.core.channels.get(words[0])
-        self.enable_myevents(None)
-        if channel is not None:
-            self.session_uuid = channel.uuid
-            self.core.refresh_subscriber(self)
-            channel.bound.append(self)
-        self.reply("+OK Events Enabled")
         return None
 
 

@@ -4,6 +4,8 @@ The simulator is the TCP *client* here, but speaks as the switch: it answers
 ``connect`` with the serialised CHANNEL_DATA header block (no Content-Length,
 ``Reply-Text: %2BOK%0A``, ``Socket-Mode``/``Control`` last), parks the channel,
 and runs ``sendmsg`` apps from its queue. ``getvar`` replies with the raw value.
+(``connect``, ``getvar``, ``resume`` live in :class:`~freeswitch.sim.connection.EslConnection`:
+an inbound connection bound by ``myevents <uuid>`` has them too.)
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from typing import Any
 
 from twisted.internet.protocol import ClientFactory
 
-from freeswitch.esl.frames import Frame, encode_frame
-from freeswitch.esl.urlcode import fs_url_encode
+from freeswitch.esl.frames import Frame
 from freeswitch.sim.connection import EslConnection
 from freeswitch.sim.core import SimCore
 
@@ -34,6 +35,8 @@ class OutboundSession(EslConnection):
         self.authenticated = True
         self.mode = mode
         self.control = control
+        self.async_mode = mode == "async"
+        self.full_control = control == "full"
         self._connect_seen = False
         self._park_pending: Any = None
 
@@ -52,15 +55,8 @@ class OutboundSession(EslConnection):
             # and the dialplan goes on after it -- or hangs the call up when nothing follows
             channel.complete_main_app()
 
-    def allowed(self, word: str) -> bool:
-        return word not in ("auth", "userauth")
-
     def cmd_connect(self, rest: str, frame: Frame) -> None:
-        ev = self.channel.channel_data_event()
-        headers = [(name, fs_url_encode(value)) for name, value in ev.headers]
-        headers += [("Content-Type", "command/reply"), ("Reply-Text", "%2BOK%0A"),
-                    ("Socket-Mode", self.mode), ("Control", self.control)]
-        self.write(encode_frame(headers))
+        super().cmd_connect(rest, frame)
         if not self._connect_seen:
             self._connect_seen = True
             # The socket app parks the channel a moment after the handshake; real captures show
@@ -72,7 +68,7 @@ class OutboundSession(EslConnection):
     def handle(self, frame: Frame) -> Any:
         result = super().handle(frame)
         pending = self._park_pending
-        if pending is not None and pending.active() and (frame.command or "") != "connect":
+        if pending is not None and pending.active() and not (frame.command or "").lower().startswith("connect"):
             pending.cancel()
             self._park()
         return result
@@ -81,24 +77,6 @@ class OutboundSession(EslConnection):
         self._park_pending = None
         if self.channel.up:
             self.channel.fire("CHANNEL_PARK", ("switch_ivr.c", "switch_ivr_park", 1002))
-
-    def cmd_myevents(self, rest: str, frame: Frame) -> None:
-        words = rest.split()
-        fmt = words[-1].lower() if words and words[-1].lower() in ("plain", "json", "xml") else None
-        self.enable_myevents(fmt)
-        if fmt:
-            self.event_format = fmt
-        self.reply("+OK Events Enabled")
-        return None
-
-    def cmd_getvar(self, rest: str, frame: Frame) -> None:
-        value = self.channel.get_variable(rest.strip())
-        self.reply("-ERR command not found" if not value else value)
-        return None
-
-    def cmd_resume(self, rest: str, frame: Frame) -> None:
-        self.reply("+OK")
-        return None
 
 
 class OutboundFactory(ClientFactory):

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: Bump when the conversion pipeline changes in a way versions do not show.
 PIPELINE_VERSION = "8k-s16-mono/1"
+#: Mode of cached files: temp files are created 0600, but FreeSWITCH (often another user) must read them.
+READABLE = 0o644
 #: Where uploaded recordings go: <dir>/<lang>/<prompt_id>.wav.
 DEFAULT_OVERRIDES_DIR = Path(__file__).resolve().parents[2] / "prompts" / "recordings"
 
@@ -46,6 +48,7 @@ def _write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, READABLE)
         os.replace(tmp, path)
     except BaseException:
         _unlink(Path(tmp))
@@ -104,6 +107,7 @@ class PromptCache:
         try:
             render_wav(self.synthesizer, text, voice, self.rate, tmp)
             _write_text_atomic(sidecar_path(path), text)  # sidecar first: a visible WAV always has one
+            os.chmod(tmp, READABLE)  # the switch, often another user, plays it
             os.replace(tmp, path)
         except BaseException:
             _unlink(tmp)
@@ -149,6 +153,7 @@ class OverrideStore:
             os.close(fd)
             try:
                 convert_to_telephony(path, Path(tmp_name))
+                os.chmod(tmp_name, READABLE)
                 os.replace(tmp_name, out)
             except BaseException:
                 _unlink(Path(tmp_name))

@@ -120,6 +120,11 @@ class PromptRenderer:
             self._started = False
             self._pool.stop()
 
+    def run_blocking(self, work: Any, *args: Any) -> defer.Deferred:
+        """Run other blocking prompt work (``work(builder, *args)``) in this renderer's pool."""
+        self.start()
+        return deferToThreadPool(self._reactor, self._pool, work, self.builder, *args)
+
     def render(self, prompt_id: str, lang: str, **variables: Any) -> defer.Deferred:
         """Deferred firing with the WAV path of a catalogue prompt (errback on bad id/vars/TTS failure)."""
         try:

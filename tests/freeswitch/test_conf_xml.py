@@ -95,6 +95,8 @@ def test_every_include_matches_files():
             if "dialplan/hotline/" in (path.parent / pattern).as_posix():
                 # installed from the repository's dialplans/ (see docs/freeswitch.md)
                 rel = DIALPLANS / Path(pattern).relative_to("hotline")
+            if rel.parent == CONF / "directory" / "agents":
+                continue  # written from the database by `hotline freeswitch directory` (tests/hotline)
             assert glob.glob(str(rel)), f"{path.name}: include {pattern} matches nothing"
 
 
@@ -116,8 +118,8 @@ def test_hold_music_stream_of_the_queues_is_defined():
 
 def test_event_socket_listens_on_loopback_with_a_non_default_password():
     es = params(parse(CONF / "autoload_configs/event_socket.conf.xml"), "settings")
-    assert es["listen-ip"] == "127.0.0.1"
-    assert es["listen-port"] == "8021"
+    assert es["listen-ip"] == "$${hotline_esl_ip}" and global_vars()["hotline_esl_ip"] == "127.0.0.1"
+    assert es["listen-port"] == "$${hotline_esl_port}" and global_vars()["hotline_esl_port"] == "8021"
     assert es["apply-inbound-acl"] == "loopback.auto"
     assert es["password"] == "$${hotline_esl_password}"
     password = global_vars()["hotline_esl_password"]
@@ -132,9 +134,41 @@ def test_switch_capacity_settings():
 
 def test_vars_define_engine_address_and_directories():
     v = global_vars()
-    assert v["hotline_engine_addr"] == f"{v['hotline_engine_host']}:{v['hotline_engine_port']}" == "127.0.0.1:8084"
-    assert v["hotline_fax_dir"].startswith("/") and v["hotline_recordings_dir"].startswith("/")
+    assert v["hotline_engine_addr"] == "$${hotline_engine_host}:$${hotline_engine_port}"
+    assert (v["hotline_engine_host"], v["hotline_engine_port"]) == ("127.0.0.1", "8084")
+    assert v["hotline_fax_dir"].startswith("/") and v["hotline_switch_prompts_dir"].startswith("/")
     assert v["domain"]
+
+
+def test_no_profile_uses_the_deprecated_rtp_timeouts_the_calls_carry_media_timeout():
+    """rtp-timeout-sec / rtp-hold-timeout-sec are deprecated on 1.10+ (a warning per profile at start)."""
+    v = global_vars()
+    for profile in ("trunk", "agents"):
+        settings = params(parse(CONF / f"sip_profiles/{profile}.xml"), "settings")
+        assert not {"rtp-timeout-sec", "rtp-hold-timeout-sec"} & set(settings), profile
+    assert int(v["hotline_media_timeout"]) >= 60_000 and int(v["hotline_media_hold_timeout"]) >= 60_000  # ms
+    for ext in extensions(DIALPLANS / "public/hotline.xml"):
+        if any(a == "socket" for a, _ in actions(ext)) and ext.get("name") != "hotline_reconnect":
+            assert ("set", "media_timeout=$${hotline_media_timeout}") in actions(ext), ext.get("name")
+    domain = parse(CONF / "directory/default.xml").find("domain")
+    assert "media_timeout=$${hotline_media_timeout}" in params(domain, "params")["dial-string"]
+    variables = {x.get("name"): x.get("value") for x in domain.find("variables")}
+    assert variables["media_timeout"] == "$${hotline_media_timeout}"
+
+
+def test_sip_profiles_bind_the_configured_address_not_a_hard_coded_one():
+    v = global_vars()
+    assert v["hotline_sip_ip"] == v["hotline_rtp_ip"] == "$${local_ip_v4}"
+    for profile in ("trunk", "agents"):
+        settings = params(parse(CONF / f"sip_profiles/{profile}.xml"), "settings")
+        assert (settings["sip-ip"], settings["rtp-ip"]) == ("$${hotline_sip_ip}", "$${hotline_rtp_ip}")
+
+
+def test_trunk_options_ping_is_off_unless_asked_for():
+    v = global_vars()
+    gateway = params(parse(CONF / "sip_profiles/trunk/itsp.xml").find("gateway"))
+    assert gateway["ping"] == "$${trunk_ping_seconds}" and v["trunk_ping_seconds"] == "0"
+    assert gateway["register"] == "$${trunk_register}" and v["trunk_register"] == "true"
 
 
 def test_sofia_includes_trunk_and_agents_profiles_on_their_ports():
@@ -148,6 +182,17 @@ def test_sofia_includes_trunk_and_agents_profiles_on_their_ports():
     assert tp["context"] == "public" and ap["context"] == "default"
     assert ap["auth-calls"] == "true" and tp["auth-calls"] == "false"
     assert tp["apply-inbound-acl"] == "itsp"
+
+
+def test_agents_profile_challenges_every_invite_and_register_and_checks_the_network_after_the_password():
+    """An allowing profile ACL is 'authenticated by IP' to FreeSWITCH: INVITEs unchallenged (no
+    hotline_agent_id), REGISTERs accepted with no password. The network goes in the domain's auth-acl."""
+    ap = params(parse(CONF / "sip_profiles/agents.xml"), "settings")
+    assert ap["auth-calls"] == "true"
+    assert "apply-inbound-acl" not in ap and "apply-register-acl" not in ap
+    assert ap["accept-blind-reg"] == ap["accept-blind-auth"] == "false"
+    domain = parse(CONF / "directory/default.xml").find("domain")
+    assert params(domain, "params")["auth-acl"] == "agents"
     gateways = list(parse(CONF / "sip_profiles/trunk/itsp.xml").iter("gateway"))
     assert [g.get("name") for g in gateways] == ["itsp"]
     assert "CHANGE-ME" in params(gateways[0])["password"]
@@ -158,20 +203,22 @@ def test_acl_lists_used_by_profiles_exist():
     assert {"itsp", "agents"} <= names
 
 
-def test_every_agent_has_a_password_and_is_in_the_agents_profile_domain():
+def test_the_agents_directory_is_generated_not_shipped():
+    """No phone password in the repository: directory/agents/ is written from the database."""
     directory = parse(CONF / "directory/default.xml")
     domain = directory.find("domain")
     agents_profile = params(parse(CONF / "sip_profiles/agents.xml"), "settings")
     assert domain.get("name") == "$${domain}" == agents_profile["force-register-domain"]
-    users = [parse(p).find("user") for p in sorted((CONF / "directory/agents").glob("*.xml"))]
-    assert len(users) >= 3
-    for user in users:
-        p = params(user, "params")
-        assert p.get("password"), user.get("id")
-        assert p["password"] not in ("1234", "ClueCon")
-        variables = {v.get("name"): v.get("value") for v in user.iter("variable")}
-        assert variables["hotline_agent_id"] == user.get("id")
-        assert variables["user_context"] == "default"
+    assert not list((CONF / "directory").rglob("agents/*.xml"))
+    includes = [el.get("data") for el in directory.iter("X-PRE-PROCESS") if el.get("cmd") == "include"]
+    assert includes == ["agents/*.xml"]
+
+
+def test_acl_lists_take_their_networks_from_vars():
+    lists = {lst.get("name"): lst for lst in parse(CONF / "autoload_configs/acl.conf.xml").iter("list")}
+    assert [n.get("cidr") for n in lists["itsp"].iter("node")] == ["$${itsp_cidrs}"]
+    assert [n.get("cidr") for n in lists["agents"].iter("node")] == ["$${agents_cidrs}"]
+    assert "127.0.0.0/8" in global_vars()["agents_cidrs"].split(",")
 
 
 HOTLINE_DIDS = ["4008001234", "4008001001", "4008001005", "+864008001009", "4008001012", "4008005678"]
@@ -212,6 +259,16 @@ def test_each_hotline_did_is_routed_to_the_engine_with_its_media_source():
         assert acts[-1] == ("transfer", "hotline_reconnect XML public")
         assert ("set", "hotline_entry=inbound") in acts
         assert apps.index("export") < apps.index("socket")
+
+
+def test_reconnect_loop_plays_a_prompt_hotline_renders_not_a_stock_sound():
+    """vars.xml has no sound_prefix and a source build no sound packages: a relative stock name plays nothing."""
+    from ivr.prompts.switch_prompts import SWITCH_PROMPTS
+
+    ext = [e for e in extensions(DIALPLANS / "public/hotline.xml") if e.get("name") == "hotline_reconnect"][0]
+    played = [data for app, data in actions(ext) if app == "playback"]
+    assert played == ["$${hotline_switch_prompts_dir}/reconnect_hold.wav"]
+    assert "reconnect_hold" in SWITCH_PROMPTS
 
 
 def test_reconnect_extension_retries_the_engine_a_bounded_number_of_times():
@@ -310,6 +367,7 @@ def test_the_simulator_copy_of_the_hotline_dialplan_is_read_from_the_xml():
 
     plan = read()
     assert plan.tries == 10 and plan.pause_ms == 2000 and plan.give_up == "NORMAL_TEMPORARY_FAILURE"
+    assert plan.hold_prompt == "$${hotline_switch_prompts_dir}/reconnect_hold.wav"
     for did in HOTLINE_DIDS:
         assert any(re.fullmatch(expression, did) for expression in plan.numbers), did
     assert not any(re.fullmatch(expression, "4008001099") for expression in plan.numbers)  # fax: no engine

@@ -189,6 +189,15 @@ def test_originate_builds_escaped_variables_and_returns_the_new_uuid() -> None:
     assert d.result == "u-1"
 
 
+def test_originate_quotes_an_application_whose_argument_has_spaces() -> None:
+    """Unquoted, FreeSWITCH splits the line on spaces: ``socket(h:p`` ran static, without full control."""
+    switch, _, _, transport = connected()
+    switch.originate("user/1001", app="&socket(127.0.0.1:8084 async full)", origination_uuid="u-2")
+    assert " '&socket(127.0.0.1:8084 async full)'\n" in transport.value().decode()
+    switch.originate("loopback/3002", app="3002 XML public")  # exten dialplan context: three arguments
+    assert " 3002 XML public\n" in transport.value().decode()
+
+
 def test_originate_failure_cause_raises_api_error() -> None:
     switch, endpoint, _, transport = connected()
     d = switch.originate("loopback/3002", app="3002 XML public")

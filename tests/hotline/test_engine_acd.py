@@ -90,28 +90,72 @@ async def test_engine_caller_presses_0_is_bridged_to_agent_phone_cdr_written_age
     assert 'hotline_acd_answered_today{queue="sales"} 1' in hotline.acd.metrics_text()
 
 
+def dial_feature(hotline, code: str, feature: str, reason: str = "", agent: str = "1", extension: str = "1001"):
+    """A feature-code call from an agent phone, marked as dialplans/default/agents.xml marks it."""
+    variables = {"hotline_feature": feature, "hotline_feature_agent": agent, "hotline_feature_extension": extension,
+                 "hotline_entry": "feature"}
+    if reason:
+        variables["hotline_feature_reason"] = reason
+    return hotline.simulator.place_call(extension, code, "wait_hangup", variables=variables)
+
+
 @pytest_twisted.ensureDeferred
 async def test_engine_feature_codes_from_agent_phone_change_state_confirm_and_hang_up(hotline):
+    """The documented sequence: *61 logs in (not ready), *63 makes ready; asking again is confirmed, not refused."""
     acd = hotline.acd.acd
-
-    def dial(code: str, feature: str, reason: str = ""):
-        variables = {"hotline_feature": feature, "hotline_feature_agent": "1", "hotline_feature_extension": "1001",
-                     "hotline_entry": "feature"}
-        if reason:
-            variables["hotline_feature_reason"] = reason
-        return hotline.simulator.place_call("1001", code, "wait_hangup", variables=variables)
-
     for code, feature, reason, expected in [("*64", "not_ready", "1", ("break", "lunch")),
                                             ("*63", "ready", "", ("available", None)),
                                             ("*62", "logout", "", ("logged_out", None)),
-                                            ("*61", "login", "", ("available", None))]:
-        call = dial(code, feature, reason)
+                                            ("*61", "login", "", ("not_ready", None)),
+                                            ("*61", "login", "", ("not_ready", None)),
+                                            ("*63", "ready", "", ("available", None)),
+                                            ("*63", "ready", "", ("available", None))]:
+        call = dial_feature(hotline, code, feature, reason)
         await wait_for(lambda: call.finished.called, timeout=30, what=f"{code} to hang up", call=call)
         agent = acd.board.get(1)
         assert (agent.state.value, agent.reason) == expected, code
         assert any(e["event"] == "prompt" for e in call.transcript), code
     assert acd.board.get(1).queues == {"sales"}
-    assert [r for _a, _f, r in hotline.acd.features.handled] == ["break", "ready", "logout", "login"]
+    assert [r for _a, _f, r in hotline.acd.features.handled] == ["break", "ready", "logout", "login", "login",
+                                                                 "ready", "ready"]
+    assert "error" not in [r for _a, _f, r in hotline.acd.features.handled]
+
+
+@pytest_twisted.ensureDeferred
+async def test_engine_feature_code_changes_the_state_only_after_the_confirmation_has_played(hotline):
+    acd = hotline.acd.acd
+    acd.set_state(1, "not_ready", "meeting")
+    call = dial_feature(hotline, "*63", "ready")
+    prompt = await wait_for(lambda: next((e for e in call.transcript if e["event"] == "prompt"), None),
+                            timeout=30, what="the confirmation to start", call=call)
+    from ivr.prompts.tts import wav_duration
+
+    assert wav_duration(Path(prompt["file"])) > 1.0
+    assert acd.board.get(1).state.value == "not_ready"  # still: the phone is hearing the confirmation
+    await wait_for(lambda: call.finished.called, timeout=30, what="*63 to hang up", call=call)
+    assert acd.board.get(1).state.value == "available"
+
+
+@pytest_twisted.ensureDeferred
+async def test_engine_never_offers_a_queued_caller_to_a_phone_still_on_its_feature_call(hotline):
+    """A caller is waiting; the agent dials *63: the phone rings for the caller only after the *63 call is over."""
+    acd = hotline.acd.acd
+    for agent_id in (1, 2):
+        acd.set_state(agent_id, "not_ready", "meeting")
+    acd.queues["sales"].config.announce_every = None
+    rung: list[float] = []
+    acd.bus.subscribe("acd.agent_state", lambda _t, p: p["agent_id"] == 1 and p["state"] == "ringing"
+                      and rung.append(hotline.reactor.seconds()))
+    caller = hotline.simulator.place_call("13912345678", "4008001234", "wait_prompt 2; wait 0.2; press 0; wait_hangup")
+    await wait_for(lambda: acd.queues["sales"].waiting_count() == 1, timeout=30, what="the caller in line",
+                   call=caller)
+    feature = dial_feature(hotline, "*63", "ready")
+    await wait_for(lambda: feature.finished.called, timeout=30, what="*63 to hang up", call=feature)
+    await wait_for(lambda: rung, timeout=15, what="the caller to be offered to agent 1", call=caller)
+    hung_up = next(e for e in feature.transcript if e["event"] == "hangup")
+    assert rung[0] >= feature.started + hung_up["t"]  # the phone was free when it rang for the caller
+    await wait_for(lambda: any(e["event"] == "bridge" for e in caller.transcript), timeout=15,
+                   what="the caller to be bridged", call=caller)
 
 
 @pytest_twisted.ensureDeferred

@@ -55,11 +55,12 @@ def switch_box(tmp_path):
     """The long-lived "FreeSWITCH": a simulator on loopback whose socket app targets a fixed engine port."""
     from freeswitch.sim.simulator import Simulator
     from hotline.sim_dialplan import install
+    from ivr.prompts.switch_prompts import switch_prompts_dir
 
     engine_port = free_port()
     sim = Simulator(reactor, host="127.0.0.1", port=0, socket_host="127.0.0.1", socket_port=engine_port,
                     sounds_dir=tmp_path / "snd", recordings_dir=tmp_path / "rec")
-    install(sim, pause_ms=200)
+    install(sim, pause_ms=200, prompts_dir=switch_prompts_dir(tmp_path / "tts"))  # the engines' [tts] cache_dir
     sim_port = sim.start()
     yield sim, sim_port, engine_port
     pytest_twisted.blockon(sim.stop())
@@ -155,6 +156,11 @@ async def test_caller_waiting_in_hold_music_survives_an_engine_crash_and_keeps_i
             assert recovery.transferred == [call.uuid] and recovery.closed == []
             await served_in_place(second, sim, call, entered_at)
             assert channel.variables.get("hotline_reconnects") == "x"
+        from ivr.prompts.switch_prompts import switch_prompt_path
+
+        heard = [e["file"] for e in call.transcript if e["event"] == "prompt"]
+        assert str(switch_prompt_path(tmp_path / "tts", "reconnect_hold")) in heard  # "one moment", Hotline's own
+        assert not [e for e in call.transcript if e["event"] == "prompt_missing"]
     finally:
         await first.stop()
 

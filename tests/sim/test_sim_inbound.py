@@ -105,7 +105,8 @@ def test_error_forms_match_freeswitch(harness):
     assert replies(peer.send("myevents")) == ["-ERR command not found"]
     assert replies(peer.send("this_is_not_a_command")) == ["-ERR command not found"]
     assert replies(peer.send("event plain NOT_AN_EVENT_NAME")) == ["-ERR no keywords supplied"]
-    assert replies(peer.send("nixevent BACKGROUND_JOB")) == ["+OK events nixed"]
+    assert replies(peer.send("nixevent BACKGROUND_JOB")) == ["+OK events nixed"]  # also turns listening on
+    assert replies(peer.send("noevents")) == ["+OK no longer listening for events"]  # as inbound/02 shows
     assert replies(peer.send("noevents")) == ["-ERR not listening for events"]
     assert replies(peer.send("log 7")) == ["+OK log level 7 [7]"]
     assert replies(peer.send("nolog")) == ["+OK no longer logging"]
