@@ -79,6 +79,7 @@ class Switch:
         self._command_timeout = command_timeout
         self._connect_timeout = connect_timeout
         self._auth_retry_delay = auth_retry_delay
+        self._stopping = False
         self._auth_failed = False
         self._wire_events: set[str] = set()
         self._custom: set[str] = set()
@@ -103,10 +104,12 @@ class Switch:
 
     def start(self) -> None:
         """Start connecting (and keep reconnecting until :meth:`stop`)."""
+        self._stopping = False
         self._service.startService()
 
     def stop(self) -> defer.Deferred:
         """Disconnect and stop reconnecting; pending commands fail with ConnectionLost."""
+        self._stopping = True
         self._fail_waiters(NotConnected("switch client stopped"))
         return self._service.stopService()
 
@@ -177,7 +180,7 @@ class Switch:
                 "Retrying in at least %ss.", failure.value.reply, self._auth_retry_delay,
             )
             self._fail_waiters(failure.value)
-        else:
+        elif not self._stopping:  # a handshake cut short by stop() is no news
             log.warning("could not set up the FreeSWITCH connection: %s", failure.getErrorMessage())
         protocol.drop()
         return failure

@@ -29,14 +29,28 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     from hotline.wiring import build_call_handler
 
     engine = Engine(settings, reactor, application=build_call_handler, web_enabled=not args.no_web)
-    try:
-        engine.start()
-    except (SettingsError, StartupError) as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
-        return 2
-    _print_banner(engine)
+    exit_code = [0]
+
+    def start() -> None:
+        # Started inside the running reactor so that a failure half-way (a port in use) shuts down through the
+        # usual triggers: thread pools already started (database, prompts) are stopped and the process exits.
+        try:
+            engine.start()
+        except (SettingsError, StartupError) as exc:
+            print(f"hotline: {exc}", file=sys.stderr)
+            exit_code[0] = 2
+            reactor.stop()
+            return
+        except BaseException:
+            log.exception("the engine failed to start")
+            exit_code[0] = 1
+            reactor.stop()
+            return
+        _print_banner(engine)
+
+    reactor.callWhenRunning(start)
     reactor.run()
-    return 0
+    return exit_code[0]
 
 
 def _print_banner(engine: Engine) -> None:

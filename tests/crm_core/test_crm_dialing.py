@@ -249,7 +249,13 @@ def test_two_engines_claiming_at_once_never_take_the_same_contact(fresh_db_url):
         for thread in threads:
             thread.join(30)
         both = taken["box-1"] + taken["box-2"]
-        assert len(both) == len(set(both)) == 40
+        assert len(both) == len(set(both)), "a contact was claimed by both engines"
+        # SKIP LOCKED lets a claim come back short while the other engine holds rows; what is left is
+        # still claimable, once, by anyone
+        with transaction(sessions) as session:
+            rest = [c.number for c in dialing.claim_due_contacts(session, campaign_id, 40, now=NOW,
+                                                                 engine_id="box-3").claims]
+        assert len(both + rest) == len(set(both + rest)) == 40
         with transaction(sessions) as session:
             assert len(attempt_recovery.open_attempts(session, "box-1", now=NOW)) == len(taken["box-1"])
     finally:
