@@ -24,6 +24,15 @@ from crm_core.models.inventory import (
     StockTransfer,
     Warehouse,
 )
+from crm_core.models.messaging import (
+    CapturedMessage,
+    InboundFax,
+    InboundMessage,
+    MessageGateway,
+    MessageOptOut,
+    MessageTemplate,
+    OutboxMessage,
+)
 from crm_core.models.orders import Courier, Order, OrderItem, OrderStatusChange, OrderStatusTransition
 from crm_core.models.service import CallbackRequest, Complaint, Interaction, KnowledgeArticle, Voicemail
 
@@ -36,6 +45,7 @@ __all__ = [
     "AgentStateChange",
     "AuditEntry",
     "BlacklistMark",
+    "CapturedMessage",
     "CallDetailRecord",
     "CallbackRequest",
     "Campaign",
@@ -47,16 +57,22 @@ __all__ = [
     "CustomerPhone",
     "CustomerTag",
     "DoNotCall",
+    "InboundFax",
+    "InboundMessage",
     "Interaction",
     "IvrMenu",
     "IvrMenuVersion",
     "KnowledgeArticle",
     "MediaAirTime",
     "MediaPlan",
+    "MessageGateway",
+    "MessageOptOut",
+    "MessageTemplate",
     "Order",
     "OrderItem",
     "OrderStatusChange",
     "OrderStatusTransition",
+    "OutboxMessage",
     "PointsEntry",
     "Product",
     "Promotion",
