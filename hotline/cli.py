@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "call": ("hotline.call_command:main", "place a simulated call through a running simulator"),
     "admin": ("hotline.admin_command:main", "admin UI: create-user, serve on its own"),
     "prompts": ("hotline.prompts_command:main", "prompt catalogue: list, render static prompts to the audio cache"),
+    "messages": ("hotline.messages_command:main", "the SMS / e-mail / fax / voice outbox: list, dispatch"),
 }
 
 #: name -> function(parser) adding the subcommand's own arguments.
@@ -34,6 +35,7 @@ ARGUMENTS: dict[str, str] = {
     "call": "hotline.call_command:add_arguments",
     "admin": "hotline.admin_command:add_arguments",
     "prompts": "hotline.prompts_command:add_arguments",
+    "messages": "hotline.messages_command:add_arguments",
 }
 
 

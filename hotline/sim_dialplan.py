@@ -9,6 +9,13 @@ engine drops the connection with the caller still there, to
 many visits as the extension's ``^x{1,N}$`` condition allows, then its
 anti-action (a temporary-failure hang-up). ``tests/hotline/test_engine_restart.py``
 runs callers through this copy; ``tests/freeswitch/test_conf_xml.py`` checks the XML.
+
+The fax number's extension (answer, wait for the sender's tone, ``rxfax`` into
+the fax directory, hang up; no engine in the call path) is copied too, its
+actions as written: ``$${var}`` pre-processor variables become simulator
+globals (``hotline_fax_dir``, ``hotline_fax_ident``, ``hotline_fax_header``, set
+by whoever installs it) and a regex capture ``$1`` the simulator cannot
+evaluate becomes the dialled number.
 """
 
 from __future__ import annotations
@@ -31,15 +38,20 @@ class HotlineDialplan:
     tries: int  # visits of hotline_reconnect before giving up
     pause_ms: int  # its sleep between two tries
     give_up: str  # its anti-action's hang-up cause
+    fax: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (number expression, actions) of fax numbers
 
 
 def read(path: Path = HOTLINE_XML) -> HotlineDialplan:
     """The engine-bound numbers and the reconnect loop of the shipped dialplan."""
     numbers, tries, pause, cause = [], 0, 0, "NORMAL_TEMPORARY_FAILURE"
+    fax: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     for ext in ET.parse(path).getroot().iter("extension"):
         conditions = list(ext.iter("condition"))
         apps = [(a.get("application"), a.get("data", "")) for a in ext.iter("action")]
-        if ext.get("name") == RECONNECT:
+        if any(app == "rxfax" for app, _ in apps):
+            fax += [(c.get("expression", ""), tuple((str(app), _sim_data(data)) for app, data in apps))
+                    for c in conditions if c.get("field") == "destination_number"]
+        elif ext.get("name") == RECONNECT:
             for cond in conditions:
                 match = re.fullmatch(r"\^x\{1,(\d+)\}\$", cond.get("expression", ""))
                 if match:
@@ -50,7 +62,12 @@ def read(path: Path = HOTLINE_XML) -> HotlineDialplan:
             numbers += [c.get("expression", "") for c in conditions if c.get("field") == "destination_number"]
     if not numbers or not tries:
         raise ValueError(f"{path}: no engine-bound numbers or no bounded {RECONNECT} extension")
-    return HotlineDialplan(tuple(numbers), tries, pause, cause)
+    return HotlineDialplan(tuple(numbers), tries, pause, cause, tuple(fax))
+
+
+def _sim_data(data: str) -> str:
+    """Action data the simulator can expand: ``$${var}`` -> ``${var}``, a capture ``$1`` -> the dialled number."""
+    return re.sub(r"\$\$\{", "${", data).replace("$1", "${destination_number}")
 
 
 def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan | None = None) -> HotlineDialplan:
@@ -62,4 +79,8 @@ def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan |
     pause = plan.pause_ms if pause_ms is None else pause_ms
     simulator.set_target(RECONNECT, f"playback(ivr/ivr-one_moment_please.wav);sleep({pause});socket(default);{again}",
                          counter="hotline_reconnects", limit=plan.tries, otherwise=f"hangup({plan.give_up})")
+    if plan.fax:  # where rxfax writes unless the engine says otherwise (messaging sets its fax spool)
+        simulator.core.global_vars.setdefault("hotline_fax_dir", str(Path(simulator.core.recordings_dir) / "fax"))
+    for expression, actions in plan.fax:
+        simulator.set_target(expression, ";".join(f"{app}({data})" for app, data in actions))
     return plan

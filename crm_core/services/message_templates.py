@@ -137,7 +137,17 @@ def find_template(session: Session, name: str, channel: str, language: str) -> M
             return by_language[wanted]
     if rows:
         return rows[0]
+    builtin = BUILTIN_TEMPLATES.get(name)
+    if builtin is not None and str(channel) in builtin.channels and not _any_row(session, name, str(channel)):
+        # a built-in template nobody has added (or deactivated) yet: its default text, added on first use
+        ensure_default_templates(session, only=name)
+        return find_template(session, name, channel, language)
     raise UnknownTemplate(f"no active template {name!r} for {channel}", name=name, channel=str(channel))
+
+
+def _any_row(session: Session, name: str, channel: str) -> bool:
+    return session.scalars(select(MessageTemplate.id).where(MessageTemplate.name == name,
+                                                            MessageTemplate.channel == channel)).first() is not None
 
 
 def save_template(session: Session, *, name: str, channel: str, language: str, body: str,
@@ -166,11 +176,14 @@ def sample_data(template: MessageTemplate) -> dict[str, str]:
     return {field: examples.get(field, f"<{field}>") for field in sorted(declared_fields(template))}
 
 
-def ensure_default_templates(session: Session, languages: Iterable[str] = ("zh", "en")) -> int:
+def ensure_default_templates(session: Session, languages: Iterable[str] = ("zh", "en"),
+                             only: str | None = None) -> int:
     """Add the built-in templates that are missing (never touching existing ones); how many were added."""
     existing = {(r.name, r.channel, r.language) for r in session.scalars(select(MessageTemplate))}
     added = 0
     for builtin in BUILTIN_TEMPLATES.values():
+        if only is not None and builtin.name != only:
+            continue
         for channel in builtin.channels:
             for language in languages:
                 if (builtin.name, channel, language) in existing or language not in builtin.texts:

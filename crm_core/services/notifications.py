@@ -13,6 +13,7 @@ Each event of an order is one idempotency key, so a repeated call queues nothing
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,8 @@ from crm_core.phones import DEFAULT_REGION
 from crm_core.services.outbox import enqueue
 from crm_core.services.recipients import normalise_recipient
 from crm_core.types import utcnow
+
+log = logging.getLogger(__name__)
 
 #: order event -> template name
 ORDER_EVENTS = {"created": "order_created", "shipped": "order_shipped", "delivered": "order_delivered",
@@ -74,10 +77,15 @@ def notify_order(session: Session, order: Order, event: str, *, by: str | None =
     if recipient is None:
         return None
     key = f"order-{order.number}-{event}" + (f"-{order.waybill}" if event == "shipped" and order.waybill else "")
-    return enqueue(session, channel, recipient, template=template, data=order_merge_data(order),
-                   language=customer.language or "zh", key=key[:120], customer_id=customer.id, order_id=order.id,
-                   call_uuid=order.call_uuid if event == "created" else None, created_by=by,
-                   expires_at=(now or utcnow()) + NOTIFICATION_TTL, region=region, now=now)
+    try:
+        with session.begin_nested():  # a notification that cannot be queued never undoes the order
+            return enqueue(session, channel, recipient, template=template, data=order_merge_data(order),
+                           language=customer.language or "zh", key=key[:120], customer_id=customer.id,
+                           order_id=order.id, call_uuid=order.call_uuid if event == "created" else None,
+                           created_by=by, expires_at=(now or utcnow()) + NOTIFICATION_TTL, region=region, now=now)
+    except CrmError as exc:
+        log.error("order %s: %s notification not queued: %s", order.number, event, exc.message)
+        return None
 
 
 def notify_status_change(session: Session, order: Order, *, by: str | None = None,

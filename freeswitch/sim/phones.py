@@ -21,6 +21,7 @@ class Endpoint:
     answer_after: float | None = 1.0  # None: rings until originate_timeout (NO_ANSWER)
     talk_seconds: float | None = None  # hang up this long after answering
     digits: str = ""                  # DTMF the far end sends after answering (100 ms apart)
+    fax: bool = True                  # a fax machine answers (txfax succeeds); False: a person, no fax tones
 
     def update(self, data: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}

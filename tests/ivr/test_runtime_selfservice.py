@@ -23,7 +23,8 @@ from sqlalchemy import select
 import factories
 from crm_core.db import transaction
 from crm_core.enums import MemberLevel
-from crm_core.models import Address, CallbackRequest, Complaint, Customer, CustomerTag, Interaction, Order, Voicemail
+from crm_core.models import Address, CallbackRequest, Complaint, Customer, CustomerTag, Interaction, Order, OutboxMessage, \
+    Voicemail
 from crm_core.services.customers import mark_blacklist
 from crm_core.services.points import earn_points, redeem_points
 from ivr.menu import load_yaml
@@ -327,10 +328,11 @@ async def test_runtime_subscription_poll_and_fax_request_record_their_outcomes(r
     assert heard[k + 2:] == ["fax_queued", "services_menu"]
     with transaction(rig.factory) as s:
         assert s.get(CustomerTag, (customer_id, "news_subscriber")) is not None
-        fax = s.scalars(select(Interaction).where(Interaction.channel == "fax")).one()
-        assert (fax.direction, fax.address, fax.call_uuid, fax.customer_id) == ("outbound", "02112345678", call.uuid,
-                                                                               customer_id)
-        assert fax.detail == {"status": "requested", "kind": "fax_catalogue", "text": "catalogue"}
+        fax = s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "fax")).one()
+        assert (fax.recipient, fax.call_uuid, fax.customer_id, fax.status) == ("+862112345678", call.uuid,
+                                                                               customer_id, "queued")
+        assert fax.template == "fax_catalogue" and "1234" in fax.body  # the catalogue lists the seeded product
+        assert not s.scalars(select(Interaction).where(Interaction.channel == "fax")).all()  # no "requested" rows
     events = detail_events(rig, call.uuid)
     assert [(d["question"], d["answer"]) for d in events if d["event"] == "poll"] == [("rating", 4)]
     assert [d["event"] for d in events if d["event"] == "subscription"] == ["subscription"]
