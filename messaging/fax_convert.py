@@ -67,7 +67,7 @@ def read_pages(path: Path) -> tuple[list[Image.Image], float, float]:
     except FaxConversionError:
         raise
     except UnidentifiedImageError:
-        raise FaxConversionError(f"{path.name} is not an image file") from None
+        raise FaxConversionError(f"{path.name} is not a readable TIFF (corrupt or truncated)") from None
     except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
         raise FaxConversionError(f"{path.name} is a corrupt TIFF: {exc}") from None
     if not pages:

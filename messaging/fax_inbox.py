@@ -152,8 +152,9 @@ class FaxInbox:
             except OSError as exc:
                 error = f"cannot file the received document: {exc}"
         ok = fax.success and converted is not None
-        if not fax.success and not error:
-            error = f"reception failed: {fax.result_text or 'no result'}"
+        if not fax.success:  # spandsp's verdict first; a missing or partial file follows from it
+            code = f" (code {fax.result_code})" if fax.result_code is not None else ""
+            error = f"reception failed: {fax.result_text or 'no result'}{code}"
         pages = converted.pages if converted is not None else fax.pages
         return ReceivedFax(call_uuid=fax.call_uuid, ok=ok, sender=fax.sender, dnis=fax.dnis,
                            remote_station_id=fax.remote_station_id, pages=pages if ok else fax.pages,

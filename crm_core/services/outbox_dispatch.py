@@ -32,6 +32,8 @@ from crm_core.models import OutboxMessage
 from crm_core.types import utcnow
 
 _T = OutboxMessage.__table__
+#: how ``last_error`` of a recovered claim begins (the previous attempt's outcome is unknown)
+RECOVERED = "claim lost"
 _Q, _S, _SENT = MessageStatus.QUEUED.value, MessageStatus.SENDING.value, MessageStatus.SENT.value
 
 
@@ -54,6 +56,12 @@ class ClaimedMessage:
     merge_data: dict[str, Any] | None
     customer_id: int | None
     segments: int | None
+    last_error: str | None = None
+
+    @property
+    def recovered(self) -> bool:
+        """True when the previous attempt's claim was lost: that attempt may have been sent, or be going on."""
+        return bool(self.last_error) and self.last_error.startswith(RECOVERED)  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ class Receipt:
 
 _CLAIM_COLUMNS = [_T.c.id, _T.c.channel, _T.c.recipient, _T.c.subject, _T.c.body, _T.c.body_html,
                   _T.c.attachment_path, _T.c.idempotency_key, _T.c.attempts, _T.c.max_attempts, _T.c.language,
-                  _T.c.template, _T.c.merge_data, _T.c.customer_id, _T.c.segments]
+                  _T.c.template, _T.c.merge_data, _T.c.customer_id, _T.c.segments, _T.c.last_error]
 
 
 def claim_due(session: Session, channel: str, limit: int, *, worker: str, lease_seconds: float,
@@ -184,7 +192,7 @@ def recover_claims(session: Session, *, dead_workers: Iterable[str] = (), now: d
         lost = or_(lost, _T.c.claimed_by.in_(dead))
     result = session.execute(update(_T).where(_T.c.status == _S, lost).values(
         status=_Q, next_attempt_at=now, lease_until=None,
-        last_error="claim lost (dispatcher stopped or lease lapsed): sending again with the same key"))
+        last_error=f"{RECOVERED} (dispatcher stopped or lease lapsed): sending again with the same key"))
     return result.rowcount or 0
 
 

@@ -9,8 +9,9 @@ channel's CHANNEL_HANGUP_COMPLETE. A call that hangs up with no result, a
 busy line or no answer is retried later; a refused file or a number that
 does not exist is not.
 
-After a restart, a message whose previous attempt's call is still up on the
-switch is not dialled again: the adapter waits for that call's result.
+After a restart (the claim was recovered, so the last attempt's outcome is
+unknown), a message whose previous attempt's call is still up on the switch
+is not dialled again: the adapter waits for that call's result.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def fax_result(event: Any) -> dict[str, Any]:
     return {"fax_success": event.get("fax-success") == "1", "result_code": number("fax-result-code"),
             "result_text": event.get("fax-result-text") or "", "pages": number("fax-document-transferred-pages") or 0,
             "total_pages": number("fax-document-total-pages"), "remote_station_id": event.get("fax-remote-station-id"),
+            "local_station_id": event.get("fax-local-station-id"),
             "transfer_rate": number("fax-transfer-rate"), "hangup_cause": event.get("Hangup-Cause")}
 
 
@@ -94,7 +96,7 @@ class FreeswitchFaxAdapter:
     async def _send(self, message: ClaimedMessage) -> SendResult:
         if not message.attachment_path:
             raise PermanentSendError("no fax document was rendered for this message")
-        earlier = await self._call_still_up(message)
+        earlier = await self._call_still_up(message) if message.recovered else None
         if earlier is not None:
             log.info("fax %d: attempt call %s is still up after a restart; waiting for its result", message.id,
                      earlier)
