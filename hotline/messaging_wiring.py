@@ -45,5 +45,7 @@ def build_messaging(engine: Any, gateway: Any, renderer: Any = None) -> Any:
         service.started.addErrback(lambda f: log.error("messaging did not start: %s", f.getTraceback()))
 
     engine.on_started.append(started)
-    reactor.addSystemEventTrigger("before", "shutdown", service.stop)
+    # first thing when the engine stops, while the database gateway still runs: sends in flight finish
+    # (bounded by the engine), their outcomes are written, no lane claims again
+    engine.before_stop.append(lambda engine: ([], service.stop()))
     return service
