@@ -57,6 +57,7 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
         "VOICEMAIL_DIRS": [settings.var_dir, settings.sim.recordings_dir],
         "TTS_CACHE_DIR": settings.tts.cache_dir,  # the IVR editor's "listen" and the test call's phrases
         "TTS_VOICES": {"zh": settings.tts.voice_zh, "en": settings.tts.voice_en},
+        "FAX_DIRS": [settings.fax.store_dir, settings.fax.spool_dir],  # fax documents the admin may serve
     }
 
 
@@ -69,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "FLASK_ADMIN_SWATCH": "default",
     "HOTLINE_DEMO_MODE": False,
     "VOICEMAIL_DIRS": [],
+    "FAX_DIRS": [],
 }
 
 

@@ -66,6 +66,7 @@ from crm_core.services import (
     place_order,
     search_knowledge,
 )
+from crm_core.services.notifications import notify_order, notify_status_change
 from crm_core.services.order_numbers import is_valid_order_number
 from crm_core.services.orders import OrderLine
 
@@ -451,6 +452,7 @@ class DeskView(SecureBaseView):
                             agent_id=agent.id, summary=f"desk: order {placed.number} placed",
                             detail={"event": "order_placed", "order": placed.number, "total": str(placed.total),
                                     "by": current_user.username})
+            notify_order(db.session, placed, "created", by=current_user.username[:40])  # commits with the order
             audit.record("desk-order", Order.__tablename__, placed.id, {"number": placed.number})
             db.session.commit()
         except CrmError as exc:
@@ -468,6 +470,7 @@ class DeskView(SecureBaseView):
             changed = change_order_status(db.session, form.number.data, form.to_status.data,
                                           by=current_user.username, reason=form.reason.data or None,
                                           courier=form.courier.data or None, waybill=form.waybill.data or None)
+            notify_status_change(db.session, changed, by=current_user.username[:40])
             audit.record("order-status", Order.__tablename__, changed.id, {"to": form.to_status.data,
                                                                             "via": "desk"})
             db.session.commit()
