@@ -337,3 +337,20 @@ async def test_runtime_subscription_poll_and_fax_request_record_their_outcomes(r
     assert [(d["question"], d["answer"]) for d in events if d["event"] == "poll"] == [("rating", 4)]
     assert [d["event"] for d in events if d["event"] == "subscription"] == ["subscription"]
     assert rig.app.stats.options[("poll", "4")] == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_runtime_fax_back_refuses_a_bad_number_and_asks_again(rig):
+    rig.publish(demo_menu())
+    customer_id, _ = seed(rig)
+    script = (EN + "press 6; wait_prompt 1; " + STEP + "press 4; wait_prompt 1; " + STEP + "press 1234567#; "
+              "wait_prompt 1; " + STEP + "press 1; wait_prompt 2; " + STEP + "press 02161234567#; wait_prompt 1; "
+              + STEP + "press 1; wait_prompt 2; hangup")
+    call = await rig.call(script)
+    heard = prompts_heard(call)
+    k = heard.index("fax_number_invalid")
+    assert heard[k - 1] == "fax_confirm_fax-1234567" and heard[k + 1] == "fax_request"
+    assert heard[-2:] == ["fax_queued", "services_menu"]
+    with transaction(rig.factory) as s:
+        [fax] = s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "fax")).all()
+        assert (fax.recipient, fax.customer_id, fax.template) == ("+862161234567", customer_id, "fax_catalogue")
