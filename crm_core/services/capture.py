@@ -34,7 +34,7 @@ def capture_messages(session: Session, items: Sequence[Mapping[str, Any]]) -> di
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(_T).values(rows).on_conflict_do_nothing(index_elements=["client_ref"]))
+    session.execute(insert(_T).on_conflict_do_nothing(index_elements=["client_ref"]), rows)  # executemany
     refs = [r["client_ref"] for r in rows]
     found = session.execute(select(_T.c.client_ref, _T.c.provider_message_id).where(_T.c.client_ref.in_(refs)))
     return {ref: pid for ref, pid in found}

@@ -140,12 +140,13 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    # every row the same keys, so one multi-row INSERT
-    keys = sorted({k for row in rows for k in row})
+    # every row the same keys; executemany with RETURNING runs as batched multi-row INSERTs ("insertmanyvalues")
+    # from one cached compiled statement (a literal multi-row VALUES would be compiled anew every time)
+    # columns no row sets are left to their server defaults: fewer parameters to send and parse
+    keys = sorted({k for row in rows for k, v in row.items() if v is not None})
     rows = [{k: row.get(k) for k in keys} for row in rows]
-    stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    result = session.execute(stmt.returning(table.c.id))
-    return len(result.all())
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    return len(session.execute(stmt, rows).all())
 
 
 def enqueue(session: Session, channel: str, recipient: str, *, region: str = DEFAULT_REGION,

@@ -33,15 +33,30 @@ def normalise_email(raw: str | None) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def _parse_e164(raw: str | None) -> phonenumbers.PhoneNumber | None:
+    """A valid number already written ``+<digits>`` parsed once (the common case of a blast), else None."""
+    text = (raw or "").strip()
+    if not (text.startswith("+") and text[1:].isdigit()):
+        return None
+    try:
+        return phonenumbers.parse(text)
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def normalise_number(raw: str | None, channel: str, region: str = DEFAULT_REGION) -> str:
     """The number in E.164 for ``channel`` (sms: mobile only); InvalidRecipient otherwise."""
-    try:
-        e164 = to_e164(raw, region)
-    except InvalidPhoneNumber:
-        raise InvalidRecipient(f"{raw!r} is not a valid phone number", raw=raw, channel=channel,
-                               reason="bad-number") from None
+    parsed = _parse_e164(raw)
+    kind = phonenumbers.number_type(parsed) if parsed is not None else phonenumbers.PhoneNumberType.UNKNOWN
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:  # not plain, valid E.164: the full caller-ID rules
+        try:
+            parsed = phonenumbers.parse(to_e164(raw, region))
+        except InvalidPhoneNumber:
+            raise InvalidRecipient(f"{raw!r} is not a valid phone number", raw=raw, channel=channel,
+                                   reason="bad-number") from None
+        kind = phonenumbers.number_type(parsed)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if channel == NotifyChannel.SMS:
-        kind = phonenumbers.number_type(phonenumbers.parse(e164))
         if kind not in _MOBILE_TYPES:
             raise InvalidRecipient(f"{raw!r} is not a mobile number: it cannot receive SMS", raw=raw,
                                    channel=channel, reason="not-mobile")
