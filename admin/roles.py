@@ -80,8 +80,8 @@ MATRIX: dict[str, dict[AdminRole, frozenset[str]]] = {
     "desk_questions": {SUPERVISOR: perms("view", "answer")},
     # messaging (admin/views/messaging_*.py): "retry"/"cancel" outbox messages, "assign" a fax to a customer,
     # "simulate" files a test inbound SMS; gateway rows hold secrets: admins only; fax documents also for agents
-    "outbox": {ADMIN: perms("view", "export", "retry", "cancel"), SUPERVISOR: perms("view", "export", "retry", "cancel"),
-               CAMPAIGN: READ},
+    "outbox": {ADMIN: perms("view", "export", "retry", "cancel"),
+               SUPERVISOR: perms("view", "export", "retry", "cancel"), CAMPAIGN: READ},
     "fax_inbox": {ADMIN: perms("view", "export", "assign"), SUPERVISOR: perms("view", "export", "assign")},
     "inbound_messages": {ADMIN: perms("view", "export", "simulate"), SUPERVISOR: READ_EXPORT, CAMPAIGN: READ},
     "message_templates": {ADMIN: FULL, SUPERVISOR: perms("view", "create", "edit"),

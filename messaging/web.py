@@ -88,7 +88,8 @@ class _SignedJson(Resource):
         return server.NOT_DONE_YET
 
 
-def sms_resource(verifier: Callable[[], Verifier | None], clock: Any, apply_receipt: Callable[[Receipt], defer.Deferred],
+def sms_resource(verifier: Callable[[], Verifier | None], clock: Any,
+                 apply_receipt: Callable[[Receipt], defer.Deferred],
                  inbound: Callable[[InboundSms], defer.Deferred], provider: str = "http") -> Resource:
     """``/messaging`` with the receipt and inbound-SMS endpoints of the HTTP SMS provider account in use.
 

@@ -66,6 +66,7 @@ from crm_core.services import (
     place_order,
     search_knowledge,
 )
+from admin.views.desk_messages import DeskMessageForm, send_desk_message
 from crm_core.services.notifications import notify_order, notify_status_change
 from crm_core.services.order_numbers import is_valid_order_number
 from crm_core.services.orders import OrderLine
@@ -256,7 +257,7 @@ class DeskView(SecureBaseView):
         "knowledge": "view", "article": "view", "callbacks": "view", "my_questions": "view",
         "state": "act", "order": "act", "order_status": "act", "complaint": "act", "ask": "act",
         "callback_claim": "act", "callback_complete": "act", "blacklist": "act", "wrapup": "act",
-        "transfer": "act", "supervise": "supervise",
+        "transfer": "act", "supervise": "supervise", "message": "act",
     }
 
     # -- who ----------------------------------------------------------------------------------
@@ -502,6 +503,22 @@ class DeskView(SecureBaseView):
         except CrmError as exc:
             return crm_refused(exc)
         return ok(message=gettext("Complaint %(id)s filed.", id=row.id), complaint_id=row.id)
+
+    @expose("/message", methods=("POST",))
+    def message(self) -> Any:
+        """Send the card's customer an SMS or e-mail (admin/views/desk_messages.py)."""
+        agent = self.acting_agent()
+        form = DeskMessageForm()
+        if not form.validate():
+            return form_refused(form)
+        try:
+            queued = send_desk_message(db.session, agent, form, current_user.username)
+            audit.record("desk-message", "outbox_messages", queued.id, {"channel": queued.channel})
+            db.session.commit()
+        except CrmError as exc:
+            return crm_refused(exc)
+        return ok(message=gettext("Message queued to %(to)s.", to=queued.recipient), outbox_id=queued.id,
+                  status=queued.status)
 
     @expose("/ask", methods=("POST",))
     def ask(self) -> Any:

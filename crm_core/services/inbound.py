@@ -85,7 +85,8 @@ def receive_sms(session: Session, sender: str, body: str, *, recipient: str | No
             OutboxMessage.channel == NotifyChannel.SMS.value, OutboxMessage.recipient == number,
             OutboxMessage.status.in_([MessageStatus.SENT.value, MessageStatus.DELIVERED.value]))
             .order_by(OutboxMessage.id.desc()).limit(1)).first()
-    row = InboundMessage(channel=NotifyChannel.SMS.value, kind=(InboundKind.OPT_OUT if keyword else InboundKind.REPLY).value,
+    kind = InboundKind.OPT_OUT if keyword else InboundKind.REPLY
+    row = InboundMessage(channel=NotifyChannel.SMS.value, kind=kind.value,
                          sender=number or (sender or "")[:255], recipient=recipient, body=body or "",
                          customer_id=customer.id if customer else None, outbox_message_id=last_sent,
                          provider=provider, provider_message_id=provider_message_id)

@@ -84,7 +84,8 @@ def _check_key(key: str) -> str:
     return key
 
 
-def _rendered(session: Session, request: MessageRequest, cache: dict[tuple[str, str, str], MessageTemplate]) -> Rendered:
+def _rendered(session: Session, request: MessageRequest,
+              cache: dict[tuple[str, str, str], MessageTemplate]) -> Rendered:
     if request.template is None:
         if not (request.body or "").strip():
             raise InvalidInput("a message needs a template or a text", channel=request.channel)

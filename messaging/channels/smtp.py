@@ -116,7 +116,8 @@ class SmtpAdapter:
             raise TransientSendError(f"SMTP authentication failed ({exc.smtp_code}): check email.smtp_username "
                                      "and the password") from None
         except smtplib.SMTPResponseException as exc:
-            reason = f"{exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+            said = exc.smtp_error
+            reason = f"{exc.smtp_code} {said.decode('utf-8', 'replace') if isinstance(said, bytes) else said}"
             if 500 <= exc.smtp_code < 600:
                 raise PermanentSendError(f"relay refused the message ({reason})", result={"smtp_code": exc.smtp_code}) \
                     from None

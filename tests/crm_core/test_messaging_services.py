@@ -191,3 +191,32 @@ def test_received_faxes_filed_once_matched_or_unmatched_then_assigned(db_session
                                                           Interaction.channel == "fax")).all()
     assert [d.detail["fax_id"] for d in logged] == [mine.id, other.id]
     assert db_session.scalars(select(InboundMessage)).all() == []
+
+
+def test_campaign_blast_queues_one_message_per_contact_once(db_session, make_customer):
+    from crm_core.models import Campaign, CampaignContact
+    from crm_core.services.campaign_messages import queue_campaign_messages
+
+    save_template(db_session, name="promo_1111", channel="sms", language="zh", body="{customer_name}，{offer}",
+                  fields="customer_name offer")
+    known = make_customer(name="王芳")
+    campaign = Campaign(name=f"blast-{known.id}")
+    db_session.add(campaign)
+    db_session.flush()
+    contacts = [CampaignContact(campaign_id=campaign.id, customer_id=known.id, number=known.phones[0].e164,
+                                data={"offer": "五折"}),
+                CampaignContact(campaign_id=campaign.id, number="13800000001", data={"offer": "八折",
+                                                                                    "customer_name": "李先生"}),
+                CampaignContact(campaign_id=campaign.id, number="02161234567", data={"offer": "x",
+                                                                                    "customer_name": "y"}),
+                CampaignContact(campaign_id=campaign.id, number="13800000002", data={}),
+                CampaignContact(campaign_id=campaign.id, number="13800000003", status="skipped", data={})]
+    db_session.add_all(contacts)
+    db_session.flush()
+    result = queue_campaign_messages(db_session, campaign.id, "sms", template="promo_1111", by="cm")
+    assert result.created == 2 and [i for i, _ in result.refused] == [2, 3]  # landline; no merge data
+    assert "not a mobile number" in result.refused[0][1] and "customer_name" in result.refused[1][1]
+    assert queue_campaign_messages(db_session, campaign.id, "sms", template="promo_1111").created == 0
+    bodies = sorted(m.body for m in db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.campaign_id == campaign.id)))
+    assert bodies == ["李先生，八折", "王芳，五折"]

@@ -23,8 +23,8 @@ from sqlalchemy import select
 import factories
 from crm_core.db import transaction
 from crm_core.enums import MemberLevel
-from crm_core.models import Address, CallbackRequest, Complaint, Customer, CustomerTag, Interaction, Order, OutboxMessage, \
-    Voicemail
+from crm_core.models import Address, CallbackRequest, Complaint, Customer, CustomerTag, Interaction, Order, \
+    OutboxMessage, Voicemail
 from crm_core.services.customers import mark_blacklist
 from crm_core.services.points import earn_points, redeem_points
 from ivr.menu import load_yaml

@@ -40,13 +40,15 @@ from messaging.service import MessagingService
 
 from messaging_rig import wait_for
 
-TRACES = Path(os.environ.get("HOTLINE_FS_TRACES", Path(__file__).resolve().parents[3] / "shared" / "fs-traces")) / "calls"
+TRACES = Path(os.environ.get("HOTLINE_FS_TRACES",
+                             Path(__file__).resolve().parents[3] / "shared" / "fs-traces")) / "calls"
 
 
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} is not installed (apt-get install {'libtiff-tools' if name == 'tiffinfo' else 'poppler-utils'})")
+        package = "libtiff-tools" if name == "tiffinfo" else "poppler-utils"
+        pytest.skip(f"{name} is not installed (apt-get install {package})")
     return path
 
 
@@ -89,12 +91,9 @@ def switch_rig(tmp_path, fast_fax, sqlite_outbox_db):
     service = MessagingService(settings, sqlite_outbox_db.gateway, reactor, switch=lambda: switch)
     pytest_twisted.blockon(service.start())
 
-    class Rig:
-        pass
+    from types import SimpleNamespace
 
-    rig = Rig()
-    rig.sim, rig.switch, rig.service, rig.db, rig.spool, rig.tmp = sim, switch, service, sqlite_outbox_db, spool, tmp_path
-    yield rig
+    yield SimpleNamespace(sim=sim, switch=switch, service=service, db=sqlite_outbox_db, spool=spool, tmp=tmp_path)
     pytest_twisted.blockon(service.stop())
     pytest_twisted.blockon(switch.stop())
     pytest_twisted.blockon(sim.stop())
