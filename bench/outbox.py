@@ -30,38 +30,21 @@ import os
 import socket
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select, text, update  # noqa: E402
 
 from crm_core import migrate  # noqa: E402
 from crm_core.db import make_engine, session_factory, transaction  # noqa: E402
 from crm_core.models import OutboxMessage  # noqa: E402
 from crm_core.services.message_templates import ensure_default_templates  # noqa: E402
 from crm_core.services.outbox import MessageRequest, enqueue, enqueue_many  # noqa: E402
+from crm_orders import _create_pg_database, _drop_pg_database  # noqa: E402  (bench/, the script's folder)
 
 DATA = {"customer_name": "李雷", "order_no": "1387820846", "courier": "顺丰速运", "waybill": "SF1234567890"}
 BATCH = 500
-
-
-def _create_database(base: str) -> tuple[str, str]:
-    name = f"hotline_bench_outbox_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_database(base: str, name: str) -> None:
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _requests(prefix: str, n: int, start: int = 0) -> list[MessageRequest]:
@@ -152,7 +135,7 @@ def main() -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    url, name = _create_database(args.pg_url)
+    url, name = _create_pg_database(args.pg_url)
     try:
         migrate.upgrade(url)
         engine = make_engine(url, pool_size=10)
@@ -186,7 +169,7 @@ def main() -> int:
             engine.dispose()  # type: ignore[possibly-undefined]
         except NameError:
             pass
-        _drop_database(args.pg_url, name)
+        _drop_pg_database(args.pg_url, name)
     return 0
 
 

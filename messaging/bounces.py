@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.threads import deferToThreadPool
 
 from crm_core.services.inbound import record_bounce
 from messaging.db import DbRunner
+from messaging.threads import BlockingPool
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +106,15 @@ def parse_bounce(raw: bytes) -> Bounce | None:
 class MaildirBounces:
     """Reads new reports from a Maildir (``new/`` -> ``cur/``), records bounces through ``db``."""
 
-    def __init__(self, db: DbRunner, reactor: Any, maildir: str | os.PathLike, pool: Any = None) -> None:
+    def __init__(self, db: DbRunner, reactor: Any, maildir: str | os.PathLike) -> None:
         self.db, self.reactor = db, reactor
         self.maildir = Path(maildir)
-        self.pool = pool if pool is not None else reactor.getThreadPool()
+        self.threads = BlockingPool(reactor, "hotline-bounces", 1)
         self.recorded = 0
+
+    def stop(self) -> None:
+        """Stop the reading thread (a later ``poll`` fails)."""
+        self.threads.stop()
 
     def _read_new(self) -> list[tuple[Path, Bounce | None]]:
         new = self.maildir / "new"
@@ -135,7 +139,7 @@ class MaildirBounces:
     @defer.inlineCallbacks
     def poll(self) -> Any:
         """Record the bounces among the new reports; how many were recorded."""
-        found = yield deferToThreadPool(self.reactor, self.pool, self._read_new)
+        found = yield self.threads.run(self._read_new)
         recorded = 0
         for path, bounce in found:
             if bounce is not None and bounce.permanent:

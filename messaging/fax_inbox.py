@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from twisted.internet import defer
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from crm_core.services.faxes import ReceivedFax, file_inbound_fax, filed_call_uuids
 from messaging.db import DbRunner
 from messaging.fax_convert import FaxConversionError, convert_received_fax
+from messaging.threads import BlockingPool
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +93,11 @@ class FaxInbox:
         self.store_dir = Path(store_dir)
         self.spool_dir = Path(spool_dir) if spool_dir else None
         self.region = region
-        self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="hotline-fax-in")
-        self._started = False
+        self.threads = BlockingPool(reactor, "hotline-fax-in", threads)
         self.filed: list[int] = []
 
-    def start(self) -> None:
-        if not self._started:
-            self.pool.start()
-            self._started = True
-
     def stop(self) -> None:
-        if self._started:
-            self.pool.stop()
-            self._started = False
+        self.threads.stop()
 
     def attach(self, switch: Any) -> None:
         """Listen for rxfax results on the engine's inbound event connection."""
@@ -166,8 +157,7 @@ class FaxInbox:
 
     def file(self, fax: RxFaxEvent) -> defer.Deferred:
         """Convert (in a thread) and file one received fax; Deferred of the inbound fax id."""
-        self.start()
-        d = deferToThreadPool(self.reactor, self.pool, self._convert, fax)
+        d = self.threads.run(self._convert, fax)
         d.addCallback(lambda received: self.db.run(file_inbound_fax, received, region=self.region))
 
         def filed(row: Any) -> int:

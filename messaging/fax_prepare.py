@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from crm_core.services.outbox import set_attachment
 from crm_core.services.outbox_dispatch import ClaimedMessage
@@ -22,6 +20,7 @@ from messaging.channels.base import PermanentSendError
 from messaging.db import DbRunner
 from messaging.dispatcher import with_attachment
 from messaging.fax_render import FaxRenderError, render_fax_document
+from messaging.threads import BlockingPool
 
 
 class FaxPreparer:
@@ -32,27 +31,17 @@ class FaxPreparer:
         self.db, self.reactor = db, reactor
         self.out_dir = Path(out_dir)
         self.font_path, self.compression = font_path or None, compression
-        self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="hotline-fax-render")
-        self._started = False
-
-    def start(self) -> None:
-        if not self._started:
-            self.pool.start()
-            self._started = True
+        self.threads = BlockingPool(reactor, "hotline-fax-render", threads)
 
     def stop(self) -> None:
-        if self._started:
-            self.pool.stop()
-            self._started = False
+        self.threads.stop()
 
     def __call__(self, message: ClaimedMessage) -> defer.Deferred:
         if message.attachment_path and os.path.isfile(message.attachment_path):
             return defer.succeed(message)
-        self.start()
         folder = self.out_dir / f"{message.id // 1000:06d}"
-        d = deferToThreadPool(self.reactor, self.pool, render_fax_document, message.body, folder,
-                              f"outbox-{message.id}", title=message.subject, font_path=self.font_path,
-                              compression=self.compression)
+        d = self.threads.run(render_fax_document, message.body, folder, f"outbox-{message.id}",
+                             title=message.subject, font_path=self.font_path, compression=self.compression)
 
         def rendered(files: Any) -> defer.Deferred:
             path = str(files.tiff)

@@ -115,7 +115,6 @@ class MessagingService:
         switch = self.switch()
         if switch is not None and self.listen_for_faxes:
             self.inbox.attach(switch)
-            self.inbox.start()
             self.inbox.sweep().addErrback(lambda f: log.error("fax spool sweep failed: %s", f.getErrorMessage()))
         self._timer = self.reactor.callLater(self.settings.messaging.sweep_interval, self._periodic)
         return self
@@ -163,3 +162,5 @@ class MessagingService:
         yield self.dispatcher.stop()
         self.fax_preparer.stop()
         self.inbox.stop()
+        if self.bounces is not None:
+            self.bounces.stop()

@@ -12,7 +12,9 @@ UCS-2 (data coding 8) in 67-unit parts that never split a surrogate pair;
 concatenated parts carry an 8-bit-reference UDH (esm_class 0x40).
 ``registered_delivery`` asks for receipts, which arrive as ``deliver_sm``
 with esm_class 0x04 (``receipted_message_id`` / ``message_state`` TLVs, or
-the ``id:... stat:...`` text); other ``deliver_sm`` are inbound SMS.
+the ``id:... stat:...`` text), one per part: a long message is delivered
+once every part is, failed as soon as one part fails. Other ``deliver_sm``
+are inbound SMS.
 
 What is guaranteed: an SMSC assigns its own message ids and SMPP 3.4 has no
 client reference it must deduplicate on. A message whose ``submit_sm`` was
@@ -28,6 +30,7 @@ import queue
 import random
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +109,19 @@ def parse_receipt_text(text: str) -> dict[str, str]:
     return fields
 
 
+#: part ids remembered for receipts of long messages (older ones are forgotten first)
+MAX_TRACKED_PARTS = 100_000
+
+
+@dataclass
+class _Parts:
+    """The parts of one long SMS whose receipts are still expected."""
+
+    first: str
+    waiting: set[str]
+    done: bool = False
+
+
 @dataclass
 class _Submit:
     message: ClaimedMessage
@@ -143,6 +159,8 @@ class SmppAdapter:
         self.bound = threading.Event()
         self._stopped: defer.Deferred | None = None
         self._activity = 0  # PDUs read, so the link counts as alive without an enquire_link
+        #: part message id -> its message's parts, so a long SMS is delivered when all its parts are
+        self._parts: OrderedDict[str, _Parts] = OrderedDict()
 
     # -- reactor side -------------------------------------------------------------
 
@@ -299,6 +317,12 @@ class SmppAdapter:
                 result={"parts": len(submit.parts), "accepted": submit.ids})
             self._answer(submit, error)
         else:
+            if len(submit.ids) > 1:
+                group = _Parts(submit.ids[0], set(submit.ids))
+                for part_id in submit.ids:
+                    self._parts[part_id] = group
+                while len(self._parts) > MAX_TRACKED_PARTS:
+                    self._parts.popitem(last=False)
             self._answer(submit, SendResult("sent", submit.ids[0], {"parts": len(submit.parts), "ids": submit.ids}))
 
     def _on_error_pdu(self, pdu: Any) -> None:
@@ -315,6 +339,13 @@ class SmppAdapter:
             state = getattr(pdu, "message_state", None)
             status = RECEIPT_STATES.get(int(state)) if state else RECEIPT_STAT.get(fields.get("stat", "").upper())
             if message_id and status:
+                group = self._parts.pop(message_id, None)
+                if group is not None:  # one part of a long SMS: the message's fate once all parts are known
+                    group.waiting.discard(message_id)
+                    if group.done or (status == "delivered" and group.waiting):
+                        return 0
+                    group.done = True
+                    message_id = group.first
                 receipt = Receipt(self.kind, message_id, status,
                                   None if status == "delivered" else f"SMSC receipt {fields.get('stat', state)} "
                                                                      f"err {fields.get('err', '')}".strip(),

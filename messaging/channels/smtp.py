@@ -18,15 +18,14 @@ import smtplib
 import socket
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from crm_core.services.outbox_dispatch import ClaimedMessage
 from messaging.channels.base import Listener, PermanentSendError, SendResult, TransientSendError
+from messaging.threads import BlockingPool
 
 
 def build_email(message: ClaimedMessage, from_address: str, domain: str) -> EmailMessage:
@@ -61,18 +60,13 @@ class SmtpAdapter:
         self.ca_file, self.timeout = ca_file, timeout
         self.domain = bounce_domain or from_address.rsplit("@", 1)[1]
         self.max_in_flight, self.lease_seconds = max_connections, lease_seconds
-        self.pool = ThreadPool(minthreads=0, maxthreads=max_connections, name="hotline-smtp")
-        self._started = False
+        self.threads = BlockingPool(reactor, "hotline-smtp", max_connections)
 
     def start(self, listener: Listener) -> None:
-        if not self._started:
-            self.pool.start()
-            self._started = True
+        """Threads start with the first message."""
 
     def stop(self) -> None:
-        if self._started:
-            self.pool.stop()
-            self._started = False
+        self.threads.stop()
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificates checked against the system store, or ``ca_file`` (a private relay's CA)."""
@@ -83,9 +77,7 @@ class SmtpAdapter:
         return f"bounces+{message.id}@{self.domain}"
 
     def send(self, message: ClaimedMessage) -> defer.Deferred:
-        if not self._started:
-            return defer.fail(TransientSendError("SMTP adapter not started"))
-        return deferToThreadPool(self.reactor, self.pool, self._deliver, message)
+        return self.threads.run(self._deliver, message)
 
     def _deliver(self, message: ClaimedMessage) -> SendResult:
         """In a pool thread: one SMTP session for one message."""

@@ -10,7 +10,9 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from twisted.internet import reactor, task
+from twisted.internet import reactor
+
+from engine_rig import wait_for
 
 from crm_core.db import make_engine, session_factory, transaction
 from crm_core.models import OutboxMessage
@@ -53,11 +55,4 @@ class OutboxDb:
         return self.do(lambda s: list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))))
 
 
-async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` every 20 ms for at most ``timeout`` seconds."""
-    for _ in range(int(timeout / 0.02)):
-        value = predicate()
-        if value:
-            return value
-        await task.deferLater(reactor, 0.02, lambda: None)
-    raise AssertionError(f"timed out waiting for {what}")
+__all__ = ["OutboxDb", "wait_for"]  # wait_for: the engine tests' bounded polling (tests/engine_rig.py)

@@ -35,39 +35,45 @@ from sms_provider import API_KEY, SECRET, Provider, serve
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _dispatcher_process(url: str, api: str, tmp: Path) -> subprocess.Popen:
+def _dispatcher_process(url: str, api: str, tmp: Path, name: str) -> subprocess.Popen:
     env = {**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_SMS_GATEWAY": "http", "HOTLINE_SMS_HTTP_URL": api,
            "HOTLINE_SMS_HTTP_API_KEY": API_KEY, "HOTLINE_SMS_HTTP_SECRET": SECRET,
            "HOTLINE_MESSAGING_POLL_INTERVAL": "0.05", "HOTLINE_MESSAGING_RETRY_BASE": "0.2",
            "HOTLINE_FAX_STORE_DIR": str(tmp / "fax"), "HOTLINE_FAX_SPOOL_DIR": str(tmp / "spool"),
            "HOTLINE_MESSAGING_STORE_DIR": str(tmp / "msg"), "PYTHONPATH": str(ROOT)}
     env.pop("HOTLINE_CONFIG", None)
-    return subprocess.Popen([sys.executable, "-m", "hotline", "messages", "dispatch"], cwd=tmp, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = open(tmp / f"{name}.log", "wb")  # a file, not a pipe: a full pipe would stall the child
+    try:
+        return subprocess.Popen([sys.executable, "-m", "hotline", "messages", "dispatch"], cwd=tmp, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        log.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_dispatcher_killed_between_sending_and_sent_sends_exactly_once_after_restart(outbox_db, tmp_path):
     provider = Provider()
     port, api = serve(provider)
-    first: list[subprocess.Popen] = []
+    started: list[subprocess.Popen] = []
 
     def kill_before_answering(data):
         if len(provider.requests) == 1:  # the first send reached the provider: the dispatcher dies now
-            os.kill(first[0].pid, signal.SIGKILL)
+            os.kill(started[0].pid, signal.SIGKILL)
 
     provider.on_send = kill_before_answering
     message_id = outbox_db.do(lambda s: enqueue(s, "sms", "13800138000", body="只发一次", key="once-1").id)
     try:
-        first.append(_dispatcher_process(outbox_db.url, api, tmp_path))
-        await wait_for(lambda: first[0].poll() is not None, timeout=30, what="the first dispatcher killed")
-        assert first[0].returncode == -signal.SIGKILL
+        first = _dispatcher_process(outbox_db.url, api, tmp_path, "first")
+        started.append(first)
+        await wait_for(lambda: first.poll() is not None, timeout=30, what="the first dispatcher killed")
+        assert first.returncode == -signal.SIGKILL
         row = outbox_db.message(message_id)
         assert (row.status, row.attempts, row.provider_message_id) == ("sending", 1, None)
-        assert row.claimed_by.endswith(f":{first[0].pid}")
+        assert row.claimed_by.endswith(f":{first.pid}")
         assert len(provider.messages) == 1  # the provider has it; the outbox does not know
 
-        second = _dispatcher_process(outbox_db.url, api, tmp_path)
+        second = _dispatcher_process(outbox_db.url, api, tmp_path, "second")
+        started.append(second)
         try:
             await wait_for(lambda: outbox_db.message(message_id).status == "sent", timeout=30,
                            what="sent after recovery")
@@ -80,9 +86,9 @@ async def test_dispatcher_killed_between_sending_and_sent_sends_exactly_once_aft
         assert row.result["duplicate"] is True
         assert [r["key"] for r in provider.requests] == ["once-1", "once-1"]  # sent twice, ...
         assert len(provider.messages) == 1  # ... one message: exactly one SMS
-        assert second.returncode == 0, second.stdout.read().decode()[-2000:]
+        assert second.returncode == 0, (tmp_path / "second.log").read_text()[-2000:]
     finally:
-        for proc in first:
+        for proc in started:
             if proc.poll() is None:
                 proc.kill()
         await port.stopListening()

@@ -86,7 +86,8 @@ async def test_submit_long_chinese_text_in_ucs2_parts_with_receipt(sqlite_outbox
         row = db.message(msg.id)
         assert (row.provider, row.provider_message_id) == ("smpp", "smsc-1")
         assert row.result["parts"] == 3 and row.result["receipt"] == "delivered"
-        assert center.deliver_acks == [0]  # deliver_sm_resp OK for the receipt
+        # a receipt per part, each acknowledged (deliver_sm_resp OK); the message counts delivered after the last
+        await wait_for(lambda: center.deliver_acks == [0, 0, 0], what="three receipts acknowledged")
     finally:
         await dispatcher.stop()
 

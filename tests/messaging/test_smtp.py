@@ -206,10 +206,13 @@ async def test_bounce_report_in_the_maildir_fails_the_message_once(sqlite_outbox
     (tmp_path / "new" / "17000003.M1P1.host").write_text("Subject: hello\n\nnot a bounce\n")
     assert parse_bounce(DSN.format(id=msg).encode()).reason == "smtp; 550 5.1.1 user unknown"
     bounces = MaildirBounces(db.gateway, reactor, tmp_path)
-    assert await bounces.poll() == 2
+    try:
+        assert await bounces.poll() == 2
+        assert await bounces.poll() == 0  # nothing new
+    finally:
+        bounces.stop()
     row = db.message(msg)
     assert row.status == "failed" and row.last_error == "bounced: smtp; 550 5.1.1 user unknown"
     filed = db.do(lambda s: list(s.scalars(select(InboundMessage))))
     assert [(r.kind, r.outbox_message_id) for r in filed] == [("bounce", msg)]
     assert not list((tmp_path / "new").iterdir()) and len(list((tmp_path / "cur").iterdir())) == 3
-    assert await bounces.poll() == 0
