@@ -202,3 +202,47 @@ async def test_real_switch_rxfax_event_and_a_corrupt_file_are_filed_as_failed_wi
     assert re.match(r"corrupt\.tif is not a readable TIFF \(corrupt or truncated\)", bad.error) and bad.pdf_path is None
     assert bad.result_text == "OK"  # spandsp was happy; the file on disk is what is broken
     assert (fine.status, fine.pages) == ("received", 1) and pdfinfo(fine.pdf_path)["Pages"] == "1"
+
+
+@pytest_twisted.ensureDeferred
+async def test_voice_notification_is_a_call_that_plays_the_spoken_text(switch_rig):
+    import wave
+
+    from twisted.internet import defer
+
+    from messaging.channels.voice import FreeswitchVoiceAdapter
+    from messaging.dispatcher import Dispatcher, DispatchPolicy
+
+    rig = switch_rig
+    await rig.service.stop()  # its voice lane is the capture gateway; this test has a dispatcher of its own
+    spoken: list[tuple[str, str]] = []
+    wav = rig.tmp / "spoken.wav"
+    with wave.open(str(wav), "wb") as out:  # what the TTS renderer would hand back: 8 kHz mono
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 4000)
+
+    def speak(text, language):
+        spoken.append((text, language))
+        return defer.succeed(str(wav))
+
+    rig.sim.directory.external["13900000002"] = Endpoint(busy=True)
+    adapter = FreeswitchVoiceAdapter(rig.switch, speak, dial_template="sofia/gateway/itsp/{national}",
+                                     caller_id="4008001234", originate_timeout=5)
+    dispatcher = Dispatcher(rig.db.gateway, clock=reactor, policy=DispatchPolicy(poll_interval=0.05,
+                                                                                 retry_base=0.2, retry_max=0.2))
+    dispatcher.add_lane("voice", adapter, rate=10)
+    await dispatcher.start()
+    try:
+        ok = rig.db.do(lambda s: enqueue(s, "voice", "13900000001", body="您的订单已发货。", key="voice-1").id)
+        busy = rig.db.do(lambda s: enqueue(s, "voice", "13900000002", body="x", key="voice-2", max_attempts=2).id)
+        dispatcher.wake("voice")
+        await wait_for(lambda: rig.db.message(ok).status == "delivered" and rig.db.message(busy).status == "failed",
+                       timeout=20, what="voice outcomes")
+    finally:
+        await dispatcher.stop()
+    row = rig.db.message(ok)
+    assert row.provider == "freeswitch" and row.result == {"answered": True, "prompt": str(wav)}
+    assert spoken[0] == ("您的订单已发货。", "zh")
+    assert rig.db.message(busy).last_error == "attempt 2/2: call failed: USER_BUSY"
