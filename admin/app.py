@@ -75,6 +75,7 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
             lockout_seconds=admin.login_lockout_seconds, lockout_max_seconds=admin.login_lockout_max_seconds,
             memory_seconds=admin.login_failure_memory_minutes * 60),
         **body_limits(admin.max_request_kb * 1024, admin.max_upload_mb * 1024 * 1024),
+        "FAX_DIRS": [settings.fax.store_dir, settings.fax.spool_dir],  # fax documents the admin may serve
     }
 
 
@@ -98,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
     "HOTLINE_DEMO_MODE": False,
     "VOICEMAIL_DIRS": [],
     **body_limits(1024 * 1024, 20 * 1024 * 1024),
+    "FAX_DIRS": [],
 }
 
 

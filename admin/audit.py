@@ -28,7 +28,7 @@ __all__ = ["AuditEntry", "SECRET_FIELDS", "changed_fields", "primary_key", "reco
 REMOTE_ADDR_MAX = 45
 
 #: Fields whose values never reach the log (only the fact that they changed).
-SECRET_FIELDS = frozenset({"password_hash", "password"})
+SECRET_FIELDS = frozenset({"password_hash", "password", "secret"})
 
 
 def _plain(value: Any) -> Any:

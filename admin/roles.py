@@ -81,6 +81,17 @@ MATRIX: dict[str, dict[AdminRole, frozenset[str]]] = {
     # answer agents' questions and listen / whisper / barge
     "desk": {AGENT: perms("view", "act"), SUPERVISOR: perms("view", "supervise")},
     "desk_questions": {SUPERVISOR: perms("view", "answer")},
+    # messaging (admin/views/messaging_*.py): "retry"/"cancel" outbox messages, "assign" a fax to a customer,
+    # "simulate" files a test inbound SMS; gateway rows hold secrets: admins only; fax documents also for agents
+    "outbox": {ADMIN: perms("view", "export", "retry", "cancel"),
+               SUPERVISOR: perms("view", "export", "retry", "cancel"), CAMPAIGN: READ},
+    "fax_inbox": {ADMIN: perms("view", "export", "assign"), SUPERVISOR: perms("view", "export", "assign")},
+    "inbound_messages": {ADMIN: perms("view", "export", "simulate"), SUPERVISOR: READ_EXPORT, CAMPAIGN: READ},
+    "message_templates": {ADMIN: FULL, SUPERVISOR: perms("view", "create", "edit"),
+                          CAMPAIGN: perms("view", "create", "edit")},
+    "message_gateways": {ADMIN: perms("view", "create", "edit", "delete")},
+    "captured_messages": {ADMIN: READ_EXPORT, SUPERVISOR: READ},
+    "fax_files": {ADMIN: perms("files"), SUPERVISOR: perms("files"), AGENT: perms("files")},
     # system
     "users": {ADMIN: FULL},
     "audit": {ADMIN: READ_EXPORT},

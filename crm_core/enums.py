@@ -288,3 +288,43 @@ CAMPAIGN_TRANSITIONS: frozenset[tuple[CampaignStatus, CampaignStatus]] = frozens
         (CampaignStatus.PAUSED, CampaignStatus.STOPPED),
     }
 )
+
+class MessageStatus(StrEnum):
+    """An outbox message's life: queued -> sending -> sent -> delivered, or failed / expired / cancelled."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+#: Statuses an outbox message never leaves.
+FINAL_MESSAGE_STATUSES: frozenset[MessageStatus] = frozenset(
+    {MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.CANCELLED}
+)
+
+
+class GatewayKind(StrEnum):
+    """How a channel's messages leave: the adapters of ``messaging/``."""
+
+    CAPTURE = "capture"
+    HTTP = "http"
+    SMPP = "smpp"
+    SMTP = "smtp"
+    FREESWITCH = "freeswitch"
+
+
+class InboundKind(StrEnum):
+    """What an inbound SMS (or e-mail) turned out to be."""
+
+    REPLY = "reply"
+    OPT_OUT = "opt_out"
+    BOUNCE = "bounce"
+
+
+class FaxStatus(StrEnum):
+    RECEIVED = "received"
+    FAILED = "failed"

@@ -110,3 +110,33 @@ class OrderNumberExhausted(CrmError):
 
 class OrderNumberTaken(CrmError):
     error_id = "order-number-taken"
+
+
+class InvalidRecipient(InvalidInput):
+    """A message's recipient is not a phone number, fax number or e-mail address that can receive it."""
+
+    error_id = "invalid-recipient"
+
+
+class UnknownTemplate(NotFound):
+    error_id = "unknown-template"
+
+
+class InvalidTemplate(InvalidInput):
+    """A template that cannot be rendered: bad placeholder syntax or a merge field nobody supplies."""
+
+    error_id = "invalid-template"
+
+
+class MissingMergeField(InvalidInput):
+    """Merge data lacks a field the template uses."""
+
+    error_id = "missing-merge-field"
+
+
+class UnknownMessage(NotFound):
+    error_id = "unknown-message"
+
+
+class UnknownFax(NotFound):
+    error_id = "unknown-fax"

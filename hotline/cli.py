@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("hotline.admin_command:main", "admin UI: create-user, serve on its own"),
     "prompts": ("hotline.prompts_command:main", "prompt catalogue: list, render static prompts to the audio cache"),
     "freeswitch": ("hotline.freeswitch_command:main", "install the FreeSWITCH configuration; write the agents' SIP directory"),
+    "messages": ("hotline.messages_command:main", "the SMS / e-mail / fax / voice outbox: list, dispatch"),
 }
 
 #: name -> function(parser) adding the subcommand's own arguments.
@@ -36,6 +37,7 @@ ARGUMENTS: dict[str, str] = {
     "admin": "hotline.admin_command:add_arguments",
     "prompts": "hotline.prompts_command:add_arguments",
     "freeswitch": "hotline.freeswitch_command:add_arguments",
+    "messages": "hotline.messages_command:add_arguments",
 }
 
 

@@ -120,6 +120,93 @@ class AsrSettings:
 
 
 @dataclass(frozen=True)
+class MessagingSettings:
+    """The outbox dispatcher (SMS, e-mail, fax, voice): pacing, retries, where documents are kept."""
+
+    enabled: bool = True
+    batch: int = 200
+    poll_interval: float = 1.0
+    retry_base: float = 30.0
+    retry_max: float = 3600.0
+    sweep_interval: float = 30.0
+    store_dir: str = "var/messaging"
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """The SMS gateway: "capture" (development), "http" (JSON API) or "smpp"."""
+
+    gateway: str = "capture"
+    rate_per_second: float = 50.0
+    burst: float = 50.0
+    http_url: str = ""
+    http_api_key: str = ""
+    http_secret: str = ""
+    http_sender_id: str = ""
+    http_callback_url: str = ""
+    http_timeout: float = 10.0
+    receipt_poll_after: float = 300.0
+    smpp_host: str = ""
+    smpp_port: int = 2775
+    smpp_system_id: str = ""
+    smpp_password: str = ""
+    smpp_system_type: str = ""
+    smpp_source_addr: str = ""
+    smpp_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """The e-mail gateway: "capture" (development) or "smtp"."""
+
+    gateway: str = "capture"
+    from_address: str = "hotline@localhost"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    starttls: bool = True
+    ssl: bool = False
+    ca_file: str = ""
+    timeout: float = 30.0
+    max_connections: int = 4
+    rate_per_second: float = 10.0
+    bounce_domain: str = ""
+    bounce_maildir: str = ""
+
+
+@dataclass(frozen=True)
+class FaxSettings:
+    """Fax out ("capture" or "freeswitch" txfax) and in (rxfax files the switch writes)."""
+
+    gateway: str = "capture"
+    dial_string: str = "sofia/gateway/itsp/{national}"
+    caller_id: str = ""
+    station_id: str = "+86 400 800 1099"
+    header: str = "Hotline"
+    originate_timeout: int = 60
+    fax_timeout: float = 600.0
+    max_concurrent: int = 2
+    rate_per_second: float = 1.0
+    compression: str = "group4"
+    font_path: str = ""
+    spool_dir: str = "var/fax/spool"
+    store_dir: str = "var/fax"
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Voice notifications: "capture" or "freeswitch" (call and speak the text)."""
+
+    gateway: str = "capture"
+    dial_string: str = "sofia/gateway/itsp/{national}"
+    caller_id: str = ""
+    originate_timeout: int = 45
+    max_concurrent: int = 4
+    rate_per_second: float = 2.0
+
+
+@dataclass(frozen=True)
 class Settings:
     db: DbSettings = field(default_factory=DbSettings)
     switch: SwitchSettings = field(default_factory=SwitchSettings)
@@ -129,6 +216,11 @@ class Settings:
     crm: CrmSettings = field(default_factory=CrmSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
+    messaging: MessagingSettings = field(default_factory=MessagingSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    fax: FaxSettings = field(default_factory=FaxSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
     var_dir: str = "var"
 
 
@@ -247,6 +339,40 @@ def validate(settings: Settings) -> None:
         raise SettingsError("crm.blacklist_threshold must be at least 1")
     if not 0.0 <= settings.asr.confidence <= 1.0:
         raise SettingsError("asr.confidence must be between 0 and 1")
+    validate_messaging(settings)
+
+
+def validate_messaging(settings: Settings) -> None:
+    """Refuse messaging settings that cannot work (a gateway without its address, a bad number)."""
+    for name, value, allowed in (("sms.gateway", settings.sms.gateway, ("capture", "http", "smpp")),
+                                 ("email.gateway", settings.email.gateway, ("capture", "smtp")),
+                                 ("fax.gateway", settings.fax.gateway, ("capture", "freeswitch")),
+                                 ("voice.gateway", settings.voice.gateway, ("capture", "freeswitch")),
+                                 ("fax.compression", settings.fax.compression, ("group3", "group4"))):
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    sms = settings.sms
+    if sms.gateway == "http" and not (sms.http_url.startswith(("http://", "https://")) and sms.http_api_key
+                                      and sms.http_secret):
+        raise SettingsError("sms.gateway = http needs sms.http_url (http or https), sms.http_api_key and "
+                            "sms.http_secret")
+    if sms.gateway == "smpp" and not (sms.smpp_host and sms.smpp_system_id):
+        raise SettingsError("sms.gateway = smpp needs sms.smpp_host and sms.smpp_system_id")
+    if settings.email.gateway == "smtp" and "@" not in settings.email.from_address:
+        raise SettingsError("email.from_address must be an e-mail address")
+    for name, port in (("sms.smpp_port", sms.smpp_port), ("email.smtp_port", settings.email.smtp_port)):
+        if not 0 < port <= 65535:
+            raise SettingsError(f"{name} must be a TCP port (1-65535), got {port}")
+    for name, rate in (("sms.rate_per_second", sms.rate_per_second),
+                       ("email.rate_per_second", settings.email.rate_per_second),
+                       ("fax.rate_per_second", settings.fax.rate_per_second),
+                       ("voice.rate_per_second", settings.voice.rate_per_second)):
+        if rate <= 0:
+            raise SettingsError(f"{name} must be positive")
+    m = settings.messaging
+    if m.batch < 1 or m.poll_interval <= 0 or m.retry_base <= 0 or m.retry_max < m.retry_base:
+        raise SettingsError("messaging: batch must be at least 1, poll_interval and retry_base "
+                            "positive, retry_max at least retry_base")
 
 
 def _validate_admin(settings: Settings) -> None:

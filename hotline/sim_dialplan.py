@@ -11,6 +11,13 @@ in the XML), the socket again, at most as many visits as the extension's
 ``^x{1,N}$`` condition allows, then its anti-action (a temporary-failure
 hang-up). ``tests/hotline/test_engine_restart.py``
 runs callers through this copy; ``tests/freeswitch/test_conf_xml.py`` checks the XML.
+
+The fax number's extension (answer, wait for the sender's tone, ``rxfax`` into
+the fax directory, hang up; no engine in the call path) is copied too, its
+actions as written: ``$${var}`` pre-processor variables become simulator
+globals (``hotline_fax_dir``, ``hotline_fax_ident``, ``hotline_fax_header``, set
+by whoever installs it) and a regex capture ``$1`` the simulator cannot
+evaluate becomes the dialled number.
 """
 
 from __future__ import annotations
@@ -37,15 +44,20 @@ class HotlineDialplan:
     pause_ms: int  # its sleep between two tries
     give_up: str  # its anti-action's hang-up cause
     hold_prompt: str = ""  # what it plays first (a path under $${hotline_switch_prompts_dir})
+    fax: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (number expression, actions) of fax numbers
 
 
 def read(path: Path = HOTLINE_XML) -> HotlineDialplan:
     """The engine-bound numbers and the reconnect loop of the shipped dialplan."""
     numbers, tries, pause, cause, prompt = [], 0, 0, "NORMAL_TEMPORARY_FAILURE", ""
+    fax: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     for ext in ET.parse(path).getroot().iter("extension"):
         conditions = list(ext.iter("condition"))
         apps = [(a.get("application"), a.get("data", "")) for a in ext.iter("action")]
-        if ext.get("name") == RECONNECT:
+        if any(app == "rxfax" for app, _ in apps):
+            fax += [(c.get("expression", ""), tuple((str(app), _sim_data(data)) for app, data in apps))
+                    for c in conditions if c.get("field") == "destination_number"]
+        elif ext.get("name") == RECONNECT:
             for cond in conditions:
                 match = re.fullmatch(r"\^x\{1,(\d+)\}\$", cond.get("expression", ""))
                 if match:
@@ -57,7 +69,12 @@ def read(path: Path = HOTLINE_XML) -> HotlineDialplan:
             numbers += [c.get("expression", "") for c in conditions if c.get("field") == "destination_number"]
     if not numbers or not tries:
         raise ValueError(f"{path}: no engine-bound numbers or no bounded {RECONNECT} extension")
-    return HotlineDialplan(tuple(numbers), tries, pause, cause, prompt)
+    return HotlineDialplan(tuple(numbers), tries, pause, cause, prompt, tuple(fax))
+
+
+def _sim_data(data: str) -> str:
+    """Action data the simulator can expand: ``$${var}`` -> ``${var}``, a capture ``$1`` -> the dialled number."""
+    return re.sub(r"\$\$\{", "${", data).replace("$1", "${destination_number}")
 
 
 def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan | None = None,
@@ -75,6 +92,10 @@ def install(simulator: Any, pause_ms: int | None = None, plan: HotlineDialplan |
     pause = plan.pause_ms if pause_ms is None else pause_ms
     simulator.set_target(RECONNECT, f"playback({hold});sleep({pause});socket(default);{again}",
                          counter="hotline_reconnects", limit=plan.tries, otherwise=f"hangup({plan.give_up})")
+    if plan.fax:  # where rxfax writes unless the engine says otherwise (messaging sets its fax spool)
+        simulator.core.global_vars.setdefault("hotline_fax_dir", str(Path(simulator.core.recordings_dir) / "fax"))
+    for expression, actions in plan.fax:
+        simulator.set_target(expression, ";".join(f"{app}({data})" for app, data in actions))
     return plan
 
 

@@ -221,6 +221,9 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
         asr.warm_up().addErrback(lambda f: log.error("speech model failed to load: %s", f.getErrorMessage()))
     else:
         log.info("no asr.model_path configured: menus take DTMF only")
+    from hotline.messaging_wiring import build_messaging
+
+    engine.messaging = build_messaging(engine, gateway, renderer)
     service = build_acd(engine, prompts)
     service.stops += [gateway.stop, renderer.stop]
     reactor.addSystemEventTrigger("after", "shutdown", service.stop)

@@ -7,9 +7,11 @@ call's DTMF (ARCHITECTURE boundary 1). Domain errors arrive as the typed
 ``crm_core.exceptions`` failures; anything else (database down) as the
 original exception, which the IVR session turns into an apology and an agent.
 
-SMS and fax requests: ``messaging/`` has no outbox yet, so they are recorded
-as outbound ``interactions`` rows with ``detail.status = "requested"`` (the
-outbox will pick those up; see docs/ivr.md).
+SMS and fax requests go into the messaging outbox (``crm_core.services.outbox``)
+in the call's transaction, keyed by call and request so a repeated key press
+queues one message; ``on_message_queued`` (set by the engine) wakes the
+dispatcher. An order's confirmation is queued in the order's own transaction
+(``crm_core.services.notifications``).
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from twisted.python.threadpool import ThreadPool
 
 from crm_core import services
 from crm_core.db import transaction
-from crm_core.enums import Channel, Direction, MemberLevel
+from crm_core.enums import Channel, MemberLevel
 from crm_core.models import Address, CustomerTag, Order, Product
+from crm_core.services import outbox
+from crm_core.services.fax_documents import fax_document
+from crm_core.services.notifications import notify_order
 from crm_core.services.orders import OrderLine
 from crm_core.types import utcnow
 from ivr.menu import store
@@ -39,6 +44,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds interaction rows wait for others to share their transaction (see ``CrmGateway.log_interaction``).
 LOG_BATCH_WINDOW = 0.05
+
+#: how long an SMS or fax asked for during a call may wait for a gateway before it is pointless
+MESSAGE_TTL = dt.timedelta(days=1)
 
 VIP_LEVELS = frozenset({MemberLevel.GOLD.value, MemberLevel.PLATINUM.value, MemberLevel.DIAMOND.value})
 NEWS_TAG = "news_subscriber"
@@ -152,6 +160,8 @@ class CrmGateway:
         self._log_busy = False  # a batch of interaction rows is being written (or about to be)
         self.log_batch_window = log_batch_window
         self._log_timer: IDelayedCall | None = None  # the batch waiting out its window
+        #: called with the channel (None: any) after a message was queued, to wake the outbox dispatcher
+        self.on_message_queued: Callable[[str | None], Any] | None = None
 
     def start(self) -> None:
         """Start the pool (stopped again at reactor shutdown)."""
@@ -237,8 +247,14 @@ class CrmGateway:
                                              "total": str(order.total), "media_source": media_source})
             session.flush()
             session.refresh(order)
+            notify_order(session, order, "created", by="ivr", region=self.region)  # commits with the order
             return _order_view(order)
-        return self.run(work)
+        return self.run(work).addCallback(self._queued_order)
+
+    def _queued_order(self, view: OrderView) -> OrderView:
+        if self.on_message_queued is not None:
+            self.on_message_queued(None)
+        return view
 
     # -- products and points ----------------------------------------------------------
 
@@ -317,13 +333,32 @@ class CrmGateway:
             return request.id
         return self.run(work)
 
-    def request_message(self, channel: str, address: str, text: str, *, customer_id: int | None,
-                        call_uuid: str | None, kind: str) -> defer.Deferred:
-        """Queue an SMS or fax for messaging (an outbound interaction with status 'requested'); its id."""
-        return self.run(lambda s: services.log_interaction(
-            s, channel, customer_id=customer_id, direction=Direction.OUTBOUND, address=address,
-            summary=f"{kind} requested in the IVR", call_uuid=call_uuid,
-            detail={"status": "requested", "kind": kind, "text": text}).id)
+    def request_message(self, channel: str, address: str, *, template: str, data: dict[str, Any],
+                        customer_id: int | None, call_uuid: str | None, kind: str, language: str = "zh",
+                        key: str | None = None) -> defer.Deferred:
+        """Queue an SMS / e-mail in the outbox; its id. InvalidRecipient when ``address`` cannot receive it."""
+        def work(session: Session) -> int:
+            return outbox.enqueue(session, channel, address, template=template, data=data, language=language,
+                                  key=(key or f"ivr-{call_uuid}-{kind}")[:120], customer_id=customer_id,
+                                  call_uuid=call_uuid, created_by="ivr", region=self.region,
+                                  expires_at=utcnow() + MESSAGE_TTL).id
+        return self.run(work).addCallback(self._queued, channel)
+
+    def request_fax_document(self, number: str, document: str, *, customer_id: int | None, call_uuid: str | None,
+                             language: str = "zh", params: dict[str, Any] | None = None) -> defer.Deferred:
+        """Queue the fax-back of a document (catalogue, product sheet...) to a keyed number; its id."""
+        def work(session: Session) -> int:
+            template, data = fax_document(session, document, **(params or {}))
+            return outbox.enqueue(session, "fax", number, template=template, data=data, language=language,
+                                  key=f"ivr-{call_uuid}-fax-{document}-{number}"[:120], customer_id=customer_id,
+                                  call_uuid=call_uuid, created_by="ivr", region=self.region,
+                                  expires_at=utcnow() + MESSAGE_TTL).id
+        return self.run(work).addCallback(self._queued, "fax")
+
+    def _queued(self, message_id: int, channel: str) -> int:
+        if self.on_message_queued is not None:
+            self.on_message_queued(channel)
+        return message_id
 
     def set_subscription(self, customer_id: int, subscribed: bool) -> defer.Deferred:
         """Add or remove the new-product-news tag."""

@@ -2,7 +2,7 @@
 # Create the virtualenv and install Hotline with its test extras, exactly as
 # requirements.lock pins them (versions and hashes; refresh with `make lock`).
 # On a fresh Debian machine, as root, it also installs the system packages the
-# product needs (espeak-ng and sox for prompts); as a normal user it says what is missing.
+# product needs (espeak-ng and sox for prompts, a CJK font for fax pages); as a normal user it says what is missing.
 set -euo pipefail
 PYTHON=${1:-python3}
 VENV=${2:-.venv}
@@ -10,6 +10,7 @@ VENV=${2:-.venv}
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng libespeak-ng1)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)  # Chinese fax pages
 "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,4 +1,5 @@
-"""Business reports: IVR options and product enquiries (interaction log), complaints, sales by media, SMS/fax.
+"""Business reports: IVR options and product enquiries (interaction log), complaints, sales by media, SMS/fax
+(the messaging outbox and what came in).
 
 The IVR logs each step as an ``interactions`` row (channel ``ivr``) whose
 JSON ``detail.event`` says what happened: ``option`` (with ``node`` and
@@ -9,14 +10,16 @@ on PostgreSQL, both from SQLAlchemy's JSON operators).
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from typing import Any
+
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from admin.reports import Table
 from admin.reports.period import Period
 from admin.reports.sql import dialect_of, local_day, rounded
-from crm_core.enums import Channel, OrderStatus
-from crm_core.models import Complaint, Interaction, Order, Product
+from crm_core.enums import Channel, MessageStatus, OrderStatus
+from crm_core.models import Complaint, InboundFax, InboundMessage, Interaction, Order, OutboxMessage, Product
 
 TOP = 30
 MESSAGE_CHANNELS = (Channel.SMS.value, Channel.FAX.value)
@@ -75,14 +78,22 @@ def sales_by_media(session: Session, period: Period) -> Table:
 
 
 def messages_by_channel(session: Session, period: Period) -> Table:
-    """SMS and fax interactions per local day, inbound and outbound."""
-    day = local_day(dialect_of(session), Interaction.occurred_at, period.utc_offset_minutes).label("day")
-    rows = session.execute(
-        select(day, Interaction.channel, Interaction.direction, func.count())
-        .where(Interaction.channel.in_(MESSAGE_CHANNELS), Interaction.occurred_at >= period.start,
-               Interaction.occurred_at < period.end)
-        .group_by(day, Interaction.channel, Interaction.direction)).all()
-    counts = {(str(d), c, dr): n for d, c, dr, n in rows}
+    """SMS and fax per local day: sent (outbox, by the time the gateway took them) and received."""
+    dialect, offset = dialect_of(session), period.utc_offset_minutes
+    counts: dict[tuple[str, str, str], int] = {}
+
+    def count(direction: str, channel_col: Any, at: Any, *where: Any) -> None:
+        day = local_day(dialect, at, offset).label("day")
+        for d, c, n in session.execute(select(day, channel_col, func.count())
+                                       .where(at >= period.start, at < period.end, *where)
+                                       .group_by(day, channel_col)).all():
+            counts[(str(d), c, direction)] = counts.get((str(d), c, direction), 0) + n
+
+    count("outbound", OutboxMessage.channel, OutboxMessage.sent_at, OutboxMessage.channel.in_(MESSAGE_CHANNELS),
+          OutboxMessage.status.in_([MessageStatus.SENT.value, MessageStatus.DELIVERED.value]))
+    count("inbound", InboundMessage.channel, InboundMessage.received_at,
+          InboundMessage.channel == Channel.SMS.value)
+    count("inbound", literal(Channel.FAX.value), InboundFax.received_at)
     columns = [f"{c}_{d}" for c in MESSAGE_CHANNELS for d in ("inbound", "outbound")]
     table = Table("messages", ["day", *columns])
     for d in period.day_list():

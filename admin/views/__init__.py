@@ -70,6 +70,27 @@ def register_ivr(admin: Admin) -> None:
     admin.add_view(TestCallView(name=_l("Test call"), endpoint="test_call", category=ivr))
 
 
+def register_messaging(admin: Admin) -> None:
+    """The outbox, what came in (faxes, SMS), templates and gateways (menu "Messaging")."""
+    from admin.views.messaging_inbox import FaxFileView, FaxInboxView, InboundSmsView
+    from admin.views.messaging_outbox import CapturedMessageView, OutboxView
+    from admin.views.messaging_setup import GatewayView, MessageTemplateView
+    from crm_core.models import CapturedMessage, InboundFax, InboundMessage, MessageGateway, MessageTemplate, \
+        OutboxMessage
+
+    messaging = _l("Messaging")
+    admin.add_view(OutboxView(OutboxMessage, name=_l("Outbox"), endpoint="outbox", category=messaging))
+    admin.add_view(FaxInboxView(InboundFax, name=_l("Fax inbox"), endpoint="fax_inbox", category=messaging))
+    admin.add_view(InboundSmsView(InboundMessage, name=_l("Inbound SMS and bounces"), endpoint="inbound_messages",
+                                  category=messaging))
+    admin.add_view(MessageTemplateView(MessageTemplate, name=_l("Message templates"), endpoint="message_templates",
+                                       category=messaging))
+    admin.add_view(GatewayView(MessageGateway, name=_l("Gateways"), endpoint="message_gateways", category=messaging))
+    admin.add_view(CapturedMessageView(CapturedMessage, name=_l("Capture gateway mailbox"),
+                                       endpoint="captured_messages", category=messaging))
+    admin.add_view(FaxFileView(name=_l("Fax documents"), endpoint="fax_files"))
+
+
 def register_views(admin: Admin) -> None:
     """Add every back-office view to ``admin`` (endpoints must match ``admin.roles.MATRIX``)."""
     customers, catalogue, stock, service = _l("Customers"), _l("Catalogue"), _l("Inventory"), _l("Service")
@@ -101,5 +122,6 @@ def register_views(admin: Admin) -> None:
     admin.add_view(AgentView(Agent, name=_l("Agents"), endpoint="agents", category=acd))
     admin.add_view(SkillMatrixView(name=_l("Agents × skills"), endpoint="skill_matrix", category=acd))
     register_ivr(admin)
+    register_messaging(admin)
     admin.add_view(UserView(AdminUser, name=_l("Users"), endpoint="users", category=system))
     admin.add_view(AuditLogView(AuditEntry, name=_l("Audit log"), endpoint="audit", category=system))

@@ -26,7 +26,8 @@ from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureModelView
 from admin.views.formatting import fmt_datetime, table
 from crm_core.enums import Channel, Direction, MemberLevel, NotifyChannel, PhoneKind
-from crm_core.models import Address, Customer, CustomerPhone, Interaction, Order, PointsEntry
+from crm_core.models import Address, Customer, CustomerPhone, InboundFax, Interaction, Order, OutboxMessage, \
+    PointsEntry
 from crm_core.phones import try_e164
 from crm_core.services.customers import mark_blacklist
 from crm_core.services.points import adjust_points
@@ -70,6 +71,30 @@ def _orders(_view: Any, _ctx: Any, model: Customer, _name: str) -> Any:
                  ((o.number, o.status, o.total, o.created_at.strftime("%Y-%m-%d %H:%M")) for o in rows))
 
 
+def _faxes(_view: Any, _ctx: Any, model: Customer, _name: str) -> Any:
+    rows = db.session.scalars(select(InboundFax).where(InboundFax.customer_id == model.id)
+                              .order_by(InboundFax.id.desc()).limit(20)).all()
+    if not rows:
+        return table([], [])
+    links = "".join(
+        f"<tr><td>{escape(f.received_at.strftime('%Y-%m-%d %H:%M'))}</td><td>{escape(f.status)}</td>"
+        f"<td>{f.pages}</td><td>{escape(f.error or f.result_text or '')}</td><td>"
+        + (f"<a href='{escape(url_for('fax_files.fax_file', id=f.id, kind='pdf'))}'>PDF</a>" if f.pdf_path else "")
+        + f" <a href='{escape(url_for('fax_inbox.details_view', id=f.id))}'>#{f.id}</a></td></tr>" for f in rows)
+    head = "".join(f"<th>{escape(h)}</th>" for h in (gettext("Received"), gettext("Status"), gettext("Pages"),
+                                                     gettext("Result"), ""))
+    return Markup(f"<table class='table table-sm table-striped mb-0' id='customer-faxes'><thead><tr>{head}</tr>"
+                  f"</thead><tbody>{links}</tbody></table>")
+
+
+def _messages(_view: Any, _ctx: Any, model: Customer, _name: str) -> Any:
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.customer_id == model.id)
+                              .order_by(OutboxMessage.id.desc()).limit(20))
+    return table([gettext("When"), gettext("Channel"), gettext("Status"), gettext("Template"), gettext("Text")],
+                 ((m.created_at.strftime("%Y-%m-%d %H:%M"), m.channel, m.status, m.template or "",
+                   (m.subject or m.body)[:60]) for m in rows))
+
+
 def _ledger(_view: Any, _ctx: Any, model: Customer, _name: str) -> Any:
     rows = db.session.scalars(
         select(PointsEntry).where(PointsEntry.customer_id == model.id).order_by(PointsEntry.id.desc()).limit(20)
@@ -99,11 +124,13 @@ class CustomerView(SecureModelView):
     column_list = ("name", "phones", "member_level", "points_balance", "is_blacklisted", "created_at")
     column_details_list = ("name", "name_phonetic", "phones", "email", "birthday", "language", "notify_channel",
                            "member_level", "points_balance", "is_blacklisted", "notes", "created_at",
-                           "orders", "points_ledger", "timeline")
+                           "orders", "points_ledger", "timeline", "faxes", "messages")
     column_formatters = {"phones": _phones, "created_at": fmt_datetime}
     column_formatters_detail = {"phones": _phones, "timeline": _timeline, "orders": _orders,
-                                "points_ledger": _ledger, "created_at": fmt_datetime}
-    column_labels = {"timeline": _l("Interactions"), "orders": _l("Orders"), "points_ledger": _l("Points ledger")}
+                                "points_ledger": _ledger, "created_at": fmt_datetime, "faxes": _faxes,
+                                "messages": _messages}
+    column_labels = {"timeline": _l("Interactions"), "orders": _l("Orders"), "points_ledger": _l("Points ledger"),
+                     "faxes": _l("Faxes received"), "messages": _l("Messages sent")}
     column_searchable_list = ("name", "name_phonetic", "email")
     column_filters = ("member_level", "is_blacklisted", "language", "created_at")
     column_sortable_list = ("name", "member_level", "points_balance", "created_at")

@@ -68,6 +68,8 @@ from crm_core.services import (
     place_order,
     search_knowledge,
 )
+from admin.views.desk_messages import DeskMessageForm, send_desk_message
+from crm_core.services.notifications import notify_order, notify_status_change
 from crm_core.services.order_numbers import is_valid_order_number
 from crm_core.services.orders import OrderLine
 
@@ -257,7 +259,7 @@ class DeskView(SecureBaseView):
         "knowledge": "view", "article": "view", "callbacks": "view", "my_questions": "view",
         "state": "act", "order": "act", "order_status": "act", "complaint": "act", "ask": "act",
         "callback_claim": "act", "callback_complete": "act", "blacklist": "act", "wrapup": "act",
-        "transfer": "act", "supervise": "supervise",
+        "transfer": "act", "supervise": "supervise", "message": "act",
     }
 
     # -- who ----------------------------------------------------------------------------------
@@ -453,6 +455,7 @@ class DeskView(SecureBaseView):
                             agent_id=agent.id, summary=f"desk: order {placed.number} placed",
                             detail={"event": "order_placed", "order": placed.number, "total": str(placed.total),
                                     "by": current_user.username})
+            notify_order(db.session, placed, "created", by=current_user.username[:40])  # commits with the order
             audit.record("desk-order", Order.__tablename__, placed.id, {"number": placed.number})
             db.session.commit()
         except CrmError as exc:
@@ -470,6 +473,7 @@ class DeskView(SecureBaseView):
             changed = change_order_status(db.session, form.number.data, form.to_status.data,
                                           by=current_user.username, reason=form.reason.data or None,
                                           courier=form.courier.data or None, waybill=form.waybill.data or None)
+            notify_status_change(db.session, changed, by=current_user.username[:40])
             audit.record("order-status", Order.__tablename__, changed.id, {"to": form.to_status.data,
                                                                             "via": "desk"})
             db.session.commit()
@@ -501,6 +505,22 @@ class DeskView(SecureBaseView):
         except CrmError as exc:
             return crm_refused(exc)
         return ok(message=gettext("Complaint %(id)s filed.", id=row.id), complaint_id=row.id)
+
+    @expose("/message", methods=("POST",))
+    def message(self) -> Any:
+        """Send the card's customer an SMS or e-mail (admin/views/desk_messages.py)."""
+        agent = self.acting_agent()
+        form = DeskMessageForm()
+        if not form.validate():
+            return form_refused(form)
+        try:
+            queued = send_desk_message(db.session, agent, form, current_user.username)
+            audit.record("desk-message", "outbox_messages", queued.id, {"channel": queued.channel})
+            db.session.commit()
+        except CrmError as exc:
+            return crm_refused(exc)
+        return ok(message=gettext("Message queued to %(to)s.", to=queued.recipient), outbox_id=queued.id,
+                  status=queued.status)
 
     @expose("/ask", methods=("POST",))
     def ask(self) -> Any:

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from crm_core.enums import ORDER_TRANSITIONS, MemberLevel, OrderStatus
 from crm_core.exceptions import InvalidPhoneNumber
-from crm_core.models import Agent, Complaint, Customer, CustomerPhone, CustomerTag, Interaction, Order
+from crm_core.models import Agent, Complaint, Customer, CustomerPhone, CustomerTag, InboundFax, Interaction, Order, \
+    OutboxMessage
 from crm_core.phones import try_e164
 
 #: Member levels the desk flags as VIP (the IVR's rule: these levels, or the tag ``vip``).
@@ -35,6 +36,8 @@ NOT_READY_REASONS = ("lunch", "training", "after-call work", "rest", "meeting", 
 RECENT_ORDERS = 5
 RECENT_COMPLAINTS = 5
 RECENT_INTERACTIONS = 8
+RECENT_FAXES = 5
+RECENT_MESSAGES = 5
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -99,6 +102,22 @@ def customer_card(session: Session, customer: Customer) -> dict[str, Any]:
                         "created_at": _iso(c.created_at)} for c in complaints],
         "interactions": [{"id": i.id, "channel": i.channel, "direction": i.direction, "summary": i.summary,
                           "occurred_at": _iso(i.occurred_at)} for i in interactions],
+        **messaging_card(session, customer.id),
+    }
+
+
+def messaging_card(session: Session, customer_id: int) -> dict[str, Any]:
+    """The customer's received faxes and latest outbox messages, for the card."""
+    faxes = session.scalars(select(InboundFax).where(InboundFax.customer_id == customer_id)
+                            .order_by(InboundFax.id.desc()).limit(RECENT_FAXES)).all()
+    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.customer_id == customer_id)
+                               .order_by(OutboxMessage.id.desc()).limit(RECENT_MESSAGES)).all()
+    return {
+        "faxes": [{"id": f.id, "received_at": _iso(f.received_at), "status": f.status, "pages": f.pages,
+                   "sender": f.sender, "pdf": bool(f.pdf_path), "thumbnail": bool(f.thumbnail_path),
+                   "reason": f.error or f.result_text} for f in faxes],
+        "messages": [{"id": m.id, "channel": m.channel, "status": m.status, "template": m.template,
+                      "created_at": _iso(m.created_at), "text": (m.subject or m.body or "")[:60]} for m in messages],
     }
 
 

@@ -29,6 +29,7 @@ from admin.views.formatting import badge, fmt_datetime, fmt_money, table
 from crm_core.enums import ORDER_TRANSITIONS, Channel, OrderStatus
 from crm_core.models import Courier, CustomerPhone, Order, OrderItem
 from crm_core.phones import try_e164
+from crm_core.services.notifications import notify_status_change
 from crm_core.services.orders import change_order_status
 
 STATUS_BADGES = {"ordered": "primary", "shipped": "info", "delivered": "success", "settled": "dark",
@@ -165,9 +166,9 @@ class OrderView(SecureModelView):
                               name=form.courier.data, names=", ".join(sorted(couriers))), "error")
             elif self.service_call(
                 "order-status", order,
-                lambda: change_order_status(db.session, order.number, target, by=current_user.username,
-                                            reason=form.reason.data or None, courier=form.courier.data or None,
-                                            waybill=form.waybill.data or None),
+                lambda: notify_status_change(db.session, change_order_status(
+                    db.session, order.number, target, by=current_user.username, reason=form.reason.data or None,
+                    courier=form.courier.data or None, waybill=form.waybill.data or None), by=current_user.username),
                 from_status=previous, to_status=target, reason=form.reason.data or None,
             ):
                 flash(gettext("Order %(number)s is now %(status)s.", number=order.number, status=gettext(target)),

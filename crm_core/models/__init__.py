@@ -26,6 +26,15 @@ from crm_core.models.inventory import (
     StockTransfer,
     Warehouse,
 )
+from crm_core.models.messaging import (
+    CapturedMessage,
+    InboundFax,
+    InboundMessage,
+    MessageGateway,
+    MessageOptOut,
+    MessageTemplate,
+    OutboxMessage,
+)
 from crm_core.models.orders import Courier, Order, OrderItem, OrderStatusChange, OrderStatusTransition
 from crm_core.models.service import CallbackRequest, Complaint, Interaction, KnowledgeArticle, Voicemail
 
@@ -38,6 +47,7 @@ __all__ = [
     "AgentStateChange",
     "AuditEntry",
     "BlacklistMark",
+    "CapturedMessage",
     "CallDetailRecord",
     "CallbackRequest",
     "Campaign",
@@ -53,6 +63,8 @@ __all__ = [
     "CustomerSegment",
     "CustomerTag",
     "DoNotCall",
+    "InboundFax",
+    "InboundMessage",
     "Interaction",
     "IvrMenu",
     "IvrMenuVersion",
@@ -60,10 +72,14 @@ __all__ = [
     "LoginThrottle",
     "MediaAirTime",
     "MediaPlan",
+    "MessageGateway",
+    "MessageOptOut",
+    "MessageTemplate",
     "Order",
     "OrderItem",
     "OrderStatusChange",
     "OrderStatusTransition",
+    "OutboxMessage",
     "PointsEntry",
     "Product",
     "Promotion",

@@ -96,6 +96,7 @@ async def _originate_one(core: SimCore, target: str, variables: dict[str, str],
     for key, value in variables.items():
         leg.variables[key] = value
     leg.dialplan_mode = True
+    leg.far_end = behaviour  # what answers: txfax asks whether it is a fax machine
     if caller is not None:
         leg.other_leg, leg.other_type = caller, "originator"
         leg.variables["call_uuid"] = caller.variables.get("call_uuid", caller.uuid)

@@ -31,6 +31,7 @@ class Endpoint:
     greeting_seconds: float = 1.0     # how long the callee speaks after answering ("喂?" or the greeting)
     beep: bool = True                 # a machine beeps when its greeting ends
     message_seconds: float = 30.0     # a machine records this long after the beep, then hangs up
+    fax: bool = True                  # a fax machine answers (txfax succeeds); False: a person, no fax tones
 
     def update(self, data: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}

@@ -32,7 +32,7 @@ RUNTIME_PROMPTS: frozenset[str] = frozenset({
     "order_number_choice", "order_enter_number", "order_not_found", "order_none_for_caller", "order_recent_intro",
     "order_status_ordered", "order_status_shipped", "order_status_delivered", "order_status_settled",
     "order_status_returned", "order_status_exchanged", "order_status_cancelled", "order_sms_offer",
-    "order_sms_sent", "order_status_menu",
+    "order_sms_sent", "order_sms_unavailable", "order_status_menu",
     # points, products, promotions
     "points_balance", "points_recent_intro", "points_change_earned", "points_change_spent", "points_none",
     "not_a_member", "product_enter_code", "product_info", "product_description", "product_in_stock",
@@ -48,7 +48,7 @@ RUNTIME_PROMPTS: frozenset[str] = frozenset({
     "voicemail_record", "voicemail_saved", "callback_choose_number", "callback_enter_number",
     "callback_confirm_number", "callback_request_time", "callback_request_done", "subscription_offer",
     "subscription_done", "unsubscribe_done", "poll_intro", "poll_question_rating", "poll_thanks",
-    "fax_request", "fax_confirm", "fax_queued",
+    "fax_request", "fax_confirm", "fax_queued", "fax_number_invalid",
 })
 
 #: Safety net only: words for prompts a call must never lose, used (with an error logged) when the

@@ -32,7 +32,7 @@ from crm_core.services.orders import OrderLine, place_order
 
 DESK = "/admin/desk"
 POSTS = ["/state", "/order", "/order/status", "/complaint", "/ask", "/callback/claim", "/callback/complete",
-         "/blacklist", "/wrapup", "/transfer", "/supervise"]
+         "/blacklist", "/wrapup", "/transfer", "/supervise", "/message"]
 
 
 @pytest.fixture(scope="module")
@@ -458,3 +458,29 @@ def test_supervisor_supervise_reaches_the_acd(supervisor, fake_engine, desk_agen
     assert response.status_code == 409 and response.json["error_id"] == "acd-agent-not-on-call"
     assert supervisor.post(f"{DESK}/supervise", {"agent_id": desk_agent_id, "mode": "sing",
                                                  "extension": "2001"}).status_code == 400
+
+
+# -- messages and faxes on the card ------------------------------------------------------------------------------
+
+def test_agent_texts_the_card_customer_through_the_outbox_and_sees_faxes_and_messages(agent, dbs, customer):
+    from crm_core.models import InboundFax, OutboxMessage
+
+    fax = InboundFax(call_uuid=f"desk-fax-{factories.next_serial()}", status="received", pages=2,
+                     customer_id=customer.id, pdf_path="/nowhere/x.pdf", thumbnail_path="/nowhere/x.png")
+    dbs.add(fax)
+    dbs.commit()
+    sent = agent.post(f"{DESK}/message?lang=en", {"customer_id": customer.id, "channel": "sms",
+                                                  "text": "您的退款已处理。"})
+    assert sent.status_code == 200 and sent.json["ok"] and sent.json["status"] == "queued"
+    no_mail = agent.post(f"{DESK}/message?lang=en", {"customer_id": customer.id, "channel": "email", "text": "x"})
+    assert no_mail.status_code == 400 and "has no e-mail address on file" in no_mail.json["message"]
+    too_long = agent.post(f"{DESK}/message?lang=en", {"customer_id": customer.id, "channel": "sms", "text": "长" * 671})
+    assert too_long.status_code == 400
+    dbs.reread()
+    [message] = dbs.scalars(select(OutboxMessage).where(OutboxMessage.customer_id == customer.id)).all()
+    assert (message.recipient, message.body, message.created_by) == (customer.phones[0].e164, "您的退款已处理。",
+                                                                    "agent")
+    card = agent.client.get(f"{DESK}/customer?id={customer.id}").json["customer"]
+    assert [(f["id"], f["pages"], f["pdf"]) for f in card["faxes"]] == [(fax.id, 2, True)]
+    assert [(m["id"], m["channel"], m["status"]) for m in card["messages"]] == [(message.id, "sms", "queued")]
+    assert agent.client.get(f"/admin/fax_files/in/{fax.id}.pdf").status_code == 404  # outside the fax folders

@@ -15,7 +15,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from crm_core.models import AgentStateChange, CallDetailRecord, Complaint, Interaction, Order, Queue
+from crm_core.models import AgentStateChange, CallDetailRecord, Complaint, InboundFax, Interaction, Order, \
+    OutboxMessage, Queue
 import factories
 
 UTC = dt.timezone.utc
@@ -85,8 +86,12 @@ def report_day(probe_engine) -> dict:
         ivr("product", t(9, 6), code="8801")
         ivr("option", t(9, 0, day=DAY + dt.timedelta(days=1)), node="main", key="9")  # outside the range
 
-        for channel, direction in (("sms", "outbound"), ("sms", "outbound"), ("fax", "inbound")):
-            s.add(Interaction(channel=channel, direction=direction, occurred_at=t(14, 0)))
+        for i in range(2):  # two SMS the gateway took, one that failed (not counted), one fax received
+            s.add(OutboxMessage(channel="sms", recipient="+8613800138000", body="x", status="delivered",
+                                idempotency_key=f"report-{serial}-{i}", sent_at=t(14, 0)))
+        s.add(OutboxMessage(channel="sms", recipient="+8613800138000", body="x", status="failed",
+                            idempotency_key=f"report-{serial}-failed"))
+        s.add(InboundFax(call_uuid=f"report-{serial}", status="received", pages=1, received_at=t(14, 0)))
 
         for category, status in (("logistics", "resolved"), ("logistics", "open"), ("service", "open")):
             s.add(Complaint(category=category, channel="call", status=status, created_at=t(15, 0)))

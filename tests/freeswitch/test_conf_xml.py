@@ -372,3 +372,9 @@ def test_the_simulator_copy_of_the_hotline_dialplan_is_read_from_the_xml():
         assert any(re.fullmatch(expression, did) for expression in plan.numbers), did
     assert not any(re.fullmatch(expression, "4008001099") for expression in plan.numbers)  # fax: no engine
     assert not any(re.fullmatch(expression, "4008002000") for expression in plan.numbers)
+    [(fax_number, fax_actions)] = plan.fax  # the fax extension, as the simulator runs it
+    assert re.fullmatch(fax_number, "4008001099") and re.fullmatch(fax_number, "+864008001099")
+    apps = [app for app, _ in fax_actions]
+    assert apps.index("answer") < apps.index("rxfax") < apps.index("hangup")
+    assert ("rxfax", "${hotline_fax_dir}/${uuid}.tif") in fax_actions
+    assert ("set", "hotline_fax_number=${destination_number}") in fax_actions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hotline.settings import SettingsError, database_url, load_settings
@@ -74,3 +76,23 @@ def test_relative_sqlite_path_is_made_absolute_and_its_folder_created(tmp_path, 
     url = database_url(settings)
     assert url == f"sqlite:///{tmp_path}/data/sub/h.db"
     assert (tmp_path / "data" / "sub").is_dir()
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"HOTLINE_SMS_GATEWAY": "twilio"}, "sms.gateway must be one of capture, http, smpp"),
+    ({"HOTLINE_SMS_GATEWAY": "http", "HOTLINE_SMS_HTTP_URL": "ftp://x"}, "sms.gateway = http needs sms.http_url"),
+    ({"HOTLINE_SMS_GATEWAY": "smpp"}, "sms.gateway = smpp needs sms.smpp_host"),
+    ({"HOTLINE_EMAIL_GATEWAY": "smtp", "HOTLINE_EMAIL_FROM_ADDRESS": "nobody"}, "email.from_address"),
+    ({"HOTLINE_FAX_COMPRESSION": "lzw"}, "fax.compression must be one of group3, group4"),
+    ({"HOTLINE_SMS_RATE_PER_SECOND": "0"}, "sms.rate_per_second must be positive"),
+    ({"HOTLINE_MESSAGING_RETRY_MAX": "1"}, "retry_max at least retry_base"),
+])
+def test_bad_messaging_settings_are_refused(env, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(None, env=env)
+
+
+def test_messaging_defaults_use_the_capture_gateway():
+    settings = load_settings(None, env={})
+    assert {settings.sms.gateway, settings.email.gateway, settings.fax.gateway, settings.voice.gateway} == {"capture"}
+    assert settings.messaging.enabled and settings.fax.compression == "group4"

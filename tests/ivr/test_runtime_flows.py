@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import pytest_twisted
 from sqlalchemy import func, select
 
@@ -140,3 +141,39 @@ async def test_runtime_database_failing_mid_order_apologises_and_hands_to_an_age
     assert any(e["event"] == "app" and e["app"] == "transfer" for e in call.transcript)
     with transaction(rig.factory) as s:
         assert s.scalars(select(Order).where(Order.call_uuid == call.uuid)).first() is None
+
+
+def _sms_rows(rig):
+    from crm_core.models import OutboxMessage
+
+    with transaction(rig.factory) as s:
+        return s.scalars(select(OutboxMessage).where(OutboxMessage.template == "order_details")).all()
+
+
+@pytest_twisted.ensureDeferred
+async def test_runtime_order_status_key_9_queues_one_sms_even_when_pressed_twice(rig):
+    rig.publish(demo_menu())
+    customer_id, _, number = seed(rig)
+    call = await rig.call(START + "press 1; wait_prompt 1; wait 0.05; press 2; wait_prompt 3; wait 0.05; press 9; "
+                          "wait_prompt 2; wait 0.05; press 1; wait_prompt 2; wait 0.05; press 9; wait_prompt 2; "
+                          "hangup")
+    heard = prompts_heard(call)
+    assert heard.count("order_sms_sent") == 2
+    [sms] = _sms_rows(rig)
+    assert (sms.recipient, sms.call_uuid, sms.customer_id, sms.status) == ("+8613800138000", call.uuid, customer_id,
+                                                                          "queued")
+    assert sms.body == f"Order {number}: ordered  " and sms.language == "en"
+    assert sms.idempotency_key == f"ivr-{call.uuid}-order-{number}"
+
+
+@pytest_twisted.ensureDeferred
+async def test_runtime_order_status_key_9_from_a_landline_says_it_cannot_text(rig):
+    rig.publish(demo_menu())
+    with transaction(rig.factory) as s:
+        customer = factories.make_customer(s, phones=["02161234567"])
+        product = factories.make_product(s)
+        place_order(s, customer.id, [(product.phone_code, 1)])
+    call = await rig.call(START + "press 1; wait_prompt 1; wait 0.05; press 2; wait_prompt 3; wait 0.05; press 9; "
+                          "wait_prompt 2; hangup", ani="02161234567")
+    assert "order_sms_unavailable" in prompts_heard(call) and "order_sms_sent" not in prompts_heard(call)
+    assert _sms_rows(rig) == []

@@ -23,7 +23,8 @@ from sqlalchemy import select
 import factories
 from crm_core.db import transaction
 from crm_core.enums import MemberLevel
-from crm_core.models import Address, CallbackRequest, Complaint, Customer, CustomerTag, Interaction, Order, Voicemail
+from crm_core.models import Address, CallbackRequest, Complaint, Customer, CustomerTag, Interaction, Order, \
+    OutboxMessage, Voicemail
 from crm_core.services.customers import mark_blacklist
 from crm_core.services.points import earn_points, redeem_points
 from ivr.menu import load_yaml
@@ -327,11 +328,29 @@ async def test_runtime_subscription_poll_and_fax_request_record_their_outcomes(r
     assert heard[k + 2:] == ["fax_queued", "services_menu"]
     with transaction(rig.factory) as s:
         assert s.get(CustomerTag, (customer_id, "news_subscriber")) is not None
-        fax = s.scalars(select(Interaction).where(Interaction.channel == "fax")).one()
-        assert (fax.direction, fax.address, fax.call_uuid, fax.customer_id) == ("outbound", "02112345678", call.uuid,
-                                                                               customer_id)
-        assert fax.detail == {"status": "requested", "kind": "fax_catalogue", "text": "catalogue"}
+        fax = s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "fax")).one()
+        assert (fax.recipient, fax.call_uuid, fax.customer_id, fax.status) == ("+862112345678", call.uuid,
+                                                                               customer_id, "queued")
+        assert fax.template == "fax_catalogue" and "1234" in fax.body  # the catalogue lists the seeded product
+        assert not s.scalars(select(Interaction).where(Interaction.channel == "fax")).all()  # no "requested" rows
     events = detail_events(rig, call.uuid)
     assert [(d["question"], d["answer"]) for d in events if d["event"] == "poll"] == [("rating", 4)]
     assert [d["event"] for d in events if d["event"] == "subscription"] == ["subscription"]
     assert rig.app.stats.options[("poll", "4")] == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_runtime_fax_back_refuses_a_bad_number_and_asks_again(rig):
+    rig.publish(demo_menu())
+    customer_id, _ = seed(rig)
+    script = (EN + "press 6; wait_prompt 1; " + STEP + "press 4; wait_prompt 1; " + STEP + "press 1234567#; "
+              "wait_prompt 1; " + STEP + "press 1; wait_prompt 2; " + STEP + "press 02161234567#; wait_prompt 1; "
+              + STEP + "press 1; wait_prompt 2; hangup")
+    call = await rig.call(script)
+    heard = prompts_heard(call)
+    k = heard.index("fax_number_invalid")
+    assert heard[k - 1] == "fax_confirm_fax-1234567" and heard[k + 1] == "fax_request"
+    assert heard[-2:] == ["fax_queued", "services_menu"]
+    with transaction(rig.factory) as s:
+        [fax] = s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "fax")).all()
+        assert (fax.recipient, fax.customer_id, fax.template) == ("+862161234567", customer_id, "fax_catalogue")

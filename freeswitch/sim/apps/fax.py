@@ -56,11 +56,17 @@ def _result_headers(ch: Channel) -> list[tuple[str, str]]:
             ("fax-remote-station-id", v["fax_remote_station_id"])]
 
 
-async def _session(ch: Channel, direction: str, pages: list[str], path: str) -> int:
-    """Negotiate, move pages (one per PAGE_S), return pages transferred before a hangup."""
+async def _session(ch: Channel, direction: str, pages: list[str], path: str) -> int | None:
+    """Negotiate, move pages (one per PAGE_S), return pages transferred before a hangup.
+
+    None: no fax machine answered (a person on the line), so negotiation never started.
+    """
     ident = ch.variables.get("fax_ident", "SpanDSP Fax Ident")
     if await ch.wait(NEGOTIATE_S) != "timeout":
         return 0
+    far_end = getattr(ch, "far_end", None)
+    if far_end is not None and not getattr(far_end, "fax", True):
+        return None
     _custom(ch, f"spandsp::{direction}faxnegociateresult", "phase_b_handler", 386, [
         ("uuid", ch.uuid), ("fax-transfer-rate", "14400"), ("fax-ecm-used", "on"), ("fax-t38-status", "off"),
         ("fax-local-station-id", ident), ("fax-remote-station-id", ident),
@@ -92,7 +98,7 @@ async def rxfax(ch: Channel, arg: str) -> None:
     offer = getattr(ch, "fax_offer", None)
     total = offer[1].page_count if offer else 0
     pages = [f"page {i + 1}" for i in range(total)]
-    done = await _session(ch, "rx", pages, str(path))
+    done = await _session(ch, "rx", pages, str(path)) or 0
     ok = bool(total) and done == total
     faxmod = _fax_module()
     if done and faxmod is not None:
@@ -119,11 +125,15 @@ async def txfax(ch: Channel, arg: str) -> None:
     except Exception:
         total = 0
     pages = [f"page {i + 1}" for i in range(total)]
-    done = await _session(ch, "tx", pages, str(path)) if total else 0
+    session = await _session(ch, "tx", pages, str(path)) if total else 0
+    done = session or 0
     _result_vars(ch, done, total, bool(total) and done == total, str(path))
-    if not total:
+    if not total:  # spandsp's T30_ERR_FILEERROR
+        ch.variables["fax_result_code"] = "41"
+        ch.variables["fax_result_text"] = "TIFF/F file cannot be opened"
+    elif session is None:  # T30_ERR_T0_EXPIRED: nobody answered with fax tones
         ch.variables["fax_result_code"] = "2"
-        ch.variables["fax_result_text"] = "Cannot open source TIFF file"
+        ch.variables["fax_result_text"] = "Timed out waiting for initial communication"
     _custom(ch, "spandsp::txfaxresult", "phase_e_handler", 676, _result_headers(ch))
     ch.core.notify("fax_sent", channel=ch, path=str(path), pages=pages[:done])
     return None

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_core.exceptions import InvalidRecipient
 from ivr.runtime.session import IvrSession
+
+#: fax numbers a caller may key before the flow gives up
+MAX_FAX_TRIES = 3
 
 
 async def subscribe_news(s: IvrSession, node: Any) -> str | None:
@@ -32,17 +36,25 @@ async def poll(s: IvrSession, node: Any) -> str | None:
 
 
 async def fax_request(s: IvrSession, node: Any) -> str | None:
-    while True:
+    """Self-service fax-back: the caller keys a fax number and the document goes out through the outbox."""
+    document = str((node.params or {}).get("document", "catalogue"))
+    for _ in range(MAX_FAX_TRIES):
         number = await s.enter_digits("fax_request", 7, 15)
         if number is None:
             return await s.give_up()
         key = await s.choose("fax_confirm", "12", fax=number)
         if key is None:
             return await s.give_up()
-        if key == "1":
-            break
-    document = str((node.params or {}).get("document", "catalogue"))
-    await s.gateway.request_message("fax", number, document, customer_id=s.customer_id, call_uuid=s.uuid,
-                                    kind=f"fax_{document}")
-    await s.say("fax_queued")
-    return None
+        if key != "1":
+            continue
+        try:
+            await s.gateway.request_fax_document(number, document, customer_id=s.customer_id, call_uuid=s.uuid,
+                                                 language=s.lang)
+        except InvalidRecipient:
+            s.log_step("fax_refused", "ivr: fax number refused", number=number)
+            await s.say("fax_number_invalid")
+            continue
+        s.log_step("fax_requested", f"ivr: fax of {document} queued", number=number, document=document)
+        await s.say("fax_queued")
+        return None
+    return await s.give_up()

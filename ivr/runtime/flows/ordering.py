@@ -112,9 +112,5 @@ async def place_order(s: IvrSession, node: Any, first: ProductView | None = None
             name = next((p.name for p, _ in lines if p.code == exc.details.get("code")), "")  # type: ignore[union-attr]
             await s.say("ordering_out_of_stock", name=name)
             return await s.to_agent("out_of_stock", skills=("sales",), prompt=None)
-        await s.say("ordering_placed", order_no=order.number)
-        channel = s.caller.notify_channel if s.caller.notify_channel in ("sms", "email") else "sms"
-        address = s.call.ani if channel == "sms" else ""
-        await s.gateway.request_message(channel, address, f"Order {order.number} placed, total {order.total}",
-                                        customer_id=s.caller.customer_id, call_uuid=s.uuid, kind="order_confirmation")
+        await s.say("ordering_placed", order_no=order.number)  # the confirmation went out with the order
         return None

@@ -1,10 +1,10 @@
-"""Order status: a keyed order number or the caller's recent orders, spoken naturally, with an SMS offer."""
+"""Order status: a keyed order number or the caller's recent orders, spoken naturally, with an SMS offer (key 9)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from crm_core.exceptions import UnknownOrder
+from crm_core.exceptions import InvalidRecipient, UnknownOrder
 from ivr.crm_gateway import OrderView
 from ivr.runtime.session import LEFT, IvrSession
 
@@ -28,12 +28,24 @@ def status_prompt(order: OrderView) -> tuple[str, dict[str, Any]]:
     return "order_status_ordered", {"order_no": number, "date": order.created_at.date()}
 
 
-def sms_text(order: OrderView) -> str:
-    """The details texted to the caller."""
-    parts = [f"Order {order.number}: {order.status}"]
-    if order.courier or order.waybill:
-        parts.append(f"{order.courier or ''} {order.waybill or ''}".strip())
-    return ", ".join(parts)
+def sms_data(order: OrderView) -> dict[str, str]:
+    """The merge data of the ``order_details`` SMS."""
+    return {"order_no": order.number, "status": order.status, "courier": order.courier or "",
+            "waybill": order.waybill or ""}
+
+
+async def _text_details(s: IvrSession, orders: list[OrderView]) -> str:
+    """Queue one SMS per order to the caller's number; the prompt that says how it went."""
+    for order in orders:
+        try:
+            await s.gateway.request_message("sms", s.call.ani, template="order_details", data=sms_data(order),
+                                            customer_id=s.customer_id, call_uuid=s.uuid, kind="order_details",
+                                            language=s.lang, key=f"ivr-{s.uuid}-order-{order.number}")
+        except InvalidRecipient as exc:
+            s.log_step("order_sms_refused", "ivr: order details not texted", reason=exc.details.get("reason"))
+            return "order_sms_unavailable"
+    s.log_step("order_sms", "ivr: order details texted", orders=[o.number for o in orders])
+    return "order_sms_sent"
 
 
 async def _keyed_order(s: IvrSession) -> OrderView | str | None:
@@ -72,10 +84,7 @@ async def order_status(s: IvrSession, node: Any) -> str | None:
             key = await s.ask(await s.files("order_sms_offer") + await s.files("order_status_menu"),
                               s.config.input_timeout)
             if key == "9":
-                for order in orders:
-                    await s.gateway.request_message("sms", s.call.ani, sms_text(order), customer_id=s.customer_id,  # type: ignore[arg-type]
-                                                    call_uuid=s.uuid, kind="order_details")
-                await s.say("order_sms_sent")
+                await s.say(await _text_details(s, orders))  # type: ignore[arg-type]
                 key = await s.ask(await s.files("order_status_menu"), s.config.input_timeout)
             if key == "1":
                 continue
