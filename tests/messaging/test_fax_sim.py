@@ -38,10 +38,10 @@ from hotline.sim_dialplan import install
 from messaging.fax_inbox import FaxInbox
 from messaging.service import MessagingService
 
+from fs_traces import traces_dir
 from messaging_rig import wait_for
 
-TRACES = Path(os.environ.get("HOTLINE_FS_TRACES",
-                             Path(__file__).resolve().parents[3] / "shared" / "fs-traces")) / "calls"
+TRACES = traces_dir() / "calls"
 
 
 def tool(name: str) -> str:
@@ -172,8 +172,6 @@ async def test_caller_without_a_fax_machine_is_filed_as_failed_with_the_reason(s
 
 def _trace_rxfax_headers() -> dict[str, str]:
     path = TRACES / "06_fax.inbound.frames.jsonl"
-    if not path.is_file():
-        pytest.skip("the FreeSWITCH traces are not here")
     for line in path.read_text().splitlines():
         frame = json.loads(line)
         body = frame.get("body") or ""

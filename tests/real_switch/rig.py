@@ -136,6 +136,8 @@ class Deployment:
             "HOTLINE_SWITCH_COMMAND_TIMEOUT": "10", "HOTLINE_SWITCH_RECONNECT_MAX_DELAY": "1",
             "HOTLINE_CALLSERVER_HOST": "127.0.0.1", "HOTLINE_CALLSERVER_PORT": str(self.ports.engine),
             "HOTLINE_TTS_CACHE_DIR": str(self.var / "prompts"), "HOTLINE_ADMIN_DEMO_MODE": "true",
+            # received faxes: where rxfax writes (hotline_fax_dir) and where the engine files them
+            "HOTLINE_FAX_SPOOL_DIR": str(self.fax_dir), "HOTLINE_FAX_STORE_DIR": str(self.var / "fax"),
         })
         return env
 

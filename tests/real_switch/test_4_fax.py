@@ -5,27 +5,30 @@ so it reaches the trunk profile like a carrier's call and runs the shipped
 ``hotline_fax_in`` extension. Fax between the two legs of ``loopback/``
 does not work (T.38 negotiation times out), a SIP leg does.
 
-Filing the received fax in the CRM belongs to the messaging package, which
-is being built beside this stage: :data:`FAX_FILING` is the hook where its
-check goes; until it is set, the filing test says so and skips.
+The engine hears the ``spandsp::rxfaxresult`` event on its own event-socket
+connection and files the fax (messaging's ``FaxInbox``): the TIFF kept, a
+PDF and a thumbnail made, the row in ``inbound_faxes``. The sender here is
+nobody's number, so the fax waits in the unmatched inbox.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import time
 import uuid as uuidlib
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from sqlalchemy import select
 
 from calls import Record
+from crm_core.models import InboundFax
 from freeswitch.sim.fax import read_fax_tiff, write_fax_tiff
 
 FAX_DID = "4008001099"
-
-#: HOOK for the messaging work: a callable(record, tif_path, receiving_channel_uuid) asserting that the
-#: engine filed the fax it received (document row, sender, pages). None until inbound faxes are filed.
-FAX_FILING: Callable[[Record, Path, str], None] | None = None
+SENDER = "02150001234"
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,8 @@ def received_fax(deployment, events, api):
                           "Page 2\nSigned, a customer"])
     leg = str(uuidlib.uuid4())
     start = events.mark()
-    reply = api.api(f"originate {{origination_uuid={leg},origination_caller_id_number=02150001234,"
-                    f"fax_ident=02150001234,ignore_early_media=true}}"
+    reply = api.api(f"originate {{origination_uuid={leg},origination_caller_id_number={SENDER},"
+                    f"fax_ident={SENDER},ignore_early_media=true}}"
                     f"sofia/trunk/{FAX_DID}@127.0.0.1:{deployment.ports.trunk} &txfax({sent})")
     assert reply.startswith("+OK"), reply
     result = events.wait(lambda e: e.get("Event-Name") == "CUSTOM" and e.get("Event-Subclass") == "spandsp::rxfaxresult",
@@ -55,12 +58,25 @@ def test_a_fax_to_the_fax_number_is_received_into_the_fax_directory(deployment, 
     got = read_fax_tiff(tif)
     assert len(got.pages) == 2 == int(result["fax-document-transferred-pages"])
     assert all(page.width == read_fax_tiff(sent).pages[0].width for page in got.pages)
-    assert result.get("fax-remote-station-id") == "02150001234"
+    assert result.get("fax-remote-station-id") == SENDER
 
 
 def test_the_received_fax_is_filed_in_the_crm(deployment, received_fax):
-    if FAX_FILING is None:
-        pytest.skip("filing inbound faxes comes with the messaging work: set FAX_FILING in this module")
     result, _ = received_fax
     receiver = result["Unique-ID"]
-    FAX_FILING(Record(deployment.db_url), deployment.fax_dir / f"{receiver}.tif", receiver)
+    record = Record(deployment.db_url)
+    deadline, fax = time.monotonic() + 30, None
+    while fax is None and time.monotonic() < deadline:
+        fax = record.read(lambda s: s.scalars(select(InboundFax).where(InboundFax.call_uuid == receiver)).first())
+        if fax is None:
+            time.sleep(0.25)
+    assert fax is not None, f"the engine filed no fax for {receiver} within 30 s"
+    assert (fax.status, fax.pages, fax.sender, fax.customer_id) == ("received", 2, SENDER, None)
+    assert fax.remote_station_id == SENDER and fax.dnis == FAX_DID
+    assert Path(fax.tiff_path).is_file() and len(read_fax_tiff(Path(fax.tiff_path)).pages) == 2
+    assert Path(fax.thumbnail_path).is_file()
+    pdfinfo = shutil.which("pdfinfo")
+    if pdfinfo is None:
+        pytest.fail("pdfinfo (poppler-utils) is needed to open the filed PDF")
+    info = subprocess.run([pdfinfo, fax.pdf_path], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+2$", info, re.M), info
