@@ -25,8 +25,12 @@ run: venv
 	$(DEMO) $(BIN)/hotline demo-data
 	$(DEMO) $(BIN)/hotline run
 
+# Most of the suite waits on real time (calls play their audio at its length), so it runs in parallel
+# processes; the real-switch stage stays in one of them (one FreeSWITCH, tests in order).
+PYTEST_WORKERS ?= 3
+
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python bench/esl_parse.py

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -79,6 +80,14 @@ def agent_phone(deployment: Deployment) -> Iterator[Phone]:
                media_port=free_port(socket.SOCK_DGRAM), calls=None, timeout=900)
     yield Phone(extension, password, port, uas)
     uas.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """One process runs the whole stage, in file order (one FreeSWITCH; later files use what earlier ones set up)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.xdist_group("real_switch"))
 
 
 @pytest.hookimpl(hookwrapper=True)
