@@ -239,6 +239,14 @@ class AgentBoard:
         self._set(agent, state, reason, call_uuid)
         return agent
 
+    def force(self, agent_id: int, state: AgentState, reason: str | None = None,
+              call_uuid: str | None = None) -> Agent:
+        """Set ``state`` whatever the current one (the switch says so: an agent answered a ring the ACD had
+        given up on, or a phone failed mid-offer); logged and published like any change."""
+        agent = self.get(agent_id)
+        self._set(agent, AgentState(state), reason, call_uuid)
+        return agent
+
     def start_wrap_up(self, agent_id: int, seconds: float, call_uuid: str | None = None) -> Agent:
         """The call ended: wrap up for ``seconds`` (0: straight to the next state), then apply pending or go available."""
         agent = self.get(agent_id)

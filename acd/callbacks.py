@@ -25,16 +25,17 @@ from __future__ import annotations
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
 from acd import connect
-from acd.queues import PRIORITY_CALLBACK_DUE, PRIORITY_NORMAL, QueueOutcome, WaitingCaller
-
-if TYPE_CHECKING:
-    from acd.engine import Acd
+from acd.exceptions import CallbackUnavailable
+from acd.lifecycle import CallerLifecycle
+from acd.queues import PRIORITY_CALLBACK_DUE, PRIORITY_NORMAL, QueueOutcome, WaitingCaller, next_seq
+from acd.staffing import Staffing
+from freeswitch.dialstring import variables_block
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,6 @@ class MemoryCallbackStore:
                               and (queue is None or r["queue_name"] == queue)])
 
     def claim(self, request_id: int, agent_id: int) -> defer.Deferred:
-        from acd.exceptions import CallbackUnavailable
-
         row = self.rows.get(request_id)
         if row is None or row["status"] not in ("pending", "scheduled") or row["claimed_by"] not in (None, agent_id):
             return defer.fail(CallbackUnavailable(f"callback {request_id} cannot be claimed", request_id=request_id))
@@ -135,8 +134,6 @@ class CallbackDialer:
         dial_vars = {**variables, "hotline_callback_uuid": leg_uuid, "originate_timeout": int(self.policy.ring_timeout)}
         if self.policy.caller_id:
             dial_vars["origination_caller_id_number"] = self.policy.caller_id
-        from freeswitch.dialstring import variables_block
-
         dial = variables_block(dial_vars) + self.policy.dial_template.format(number=number)
         d = self.switch().originate(dial, app=f"&socket({self.socket_target()} async full)",
                                     timeout=int(self.policy.ring_timeout), origination_uuid=leg_uuid)
@@ -236,7 +233,7 @@ class VirtualLeg:
             except CustomerFailed as exc:
                 cause = str(exc)
                 return connect.ConnectResult(_CUSTOMER_RESULTS.get(cause, connect.CUSTOMER_FAILED), self.uuid, cause)
-            self.bridge = connect.BridgeLeg(call, self.manager.acd.clock, self.manager.switch())
+            self.bridge = connect.BridgeLeg(call, self.manager.clock, self.manager.switch())
             call.when_hung_up().addCallback(self._hung_up)
             if self.bridge.gone:
                 return connect.ConnectResult(connect.CUSTOMER_FAILED, self.uuid, "CUSTOMER_GONE")
@@ -277,10 +274,13 @@ class CallbackEntry:
 class CallbackManager:
     """Offers, virtual entries, attempts and retries; the manual list goes straight to the store."""
 
-    def __init__(self, acd: "Acd", store: CallbackStore | None = None, dialer: CallbackDialer | None = None,
+    def __init__(self, lifecycle: CallerLifecycle, staffing: Staffing, clock: IReactorTime,
+                 store: CallbackStore | None = None, dialer: CallbackDialer | None = None,
                  policy: CallbackPolicy | None = None, switch: Callable[[], Any] = lambda: None,
                  prompt: Callable[[WaitingCaller, float | None], Any] | None = None) -> None:
-        self.acd = acd
+        self.lifecycle = lifecycle
+        self.staffing = staffing
+        self.clock = clock
         self.store: Any = store or MemoryCallbackStore()
         self.dialer = dialer
         self.policy = policy or CallbackPolicy()
@@ -293,7 +293,7 @@ class CallbackManager:
 
     def consider(self, caller: WaitingCaller) -> None:
         """Offer a callback if the caller's expected wait exceeds the queue's threshold (once per caller)."""
-        cq = self.acd.queues.get(caller.queue)
+        cq = self.lifecycle.queues.get(caller.queue)
         if cq is None or caller.done or caller.callback is not None or caller.callback_offered:
             return
         threshold = cq.config.callback_after
@@ -302,10 +302,11 @@ class CallbackManager:
         offer = getattr(caller.leg, "offer_callback", None)
         if offer is None:
             return
-        ewt = self.acd.expected_wait(caller.queue, cq.position(caller))
+        ewt = self.staffing.expected_wait(caller.queue, cq.position(caller))
         if ewt is not None and ewt <= threshold:
             return
         caller.callback_offered = True
+        self.lifecycle.keep_place(caller)  # a caller back after a restart is not offered it again
         log.info("call %s: expected wait %s > %ss in %s: offering a callback", caller.uuid, ewt, threshold,
                  caller.queue)
         d = defer.maybeDeferred(self.prompt, caller, ewt)
@@ -317,18 +318,18 @@ class CallbackManager:
         """The caller pressed the key: keep the place with a virtual entry, commit the request."""
         if caller.done or caller.offering is not None or caller.answered_at is not None:
             return None
-        acd = self.acd
-        ewt = acd.expected_wait(caller.queue, acd.queues[caller.queue].position(caller))
+        ewt = self.staffing.expected_wait(caller.queue, self.lifecycle.queues[caller.queue].position(caller))
         entry = CallbackEntry(caller.ani, caller.queue, caller.entered_at, caller.priority, dict(caller.skills),
                               dict(caller.customer), caller.uuid)
         seq = caller.seq
         d = self.store.create(number=caller.ani, customer_id=caller.customer_id, queue=caller.queue,
                               call_uuid=caller.uuid)
         d.addCallback(lambda rid: setattr(entry, "request_id", rid) or rid)
+        d.addCallback(lambda rid: self.lifecycle.report(caller, "linked", kind="callbacks", value=rid) or rid)
         d.addErrback(lambda f: log.error("call %s: callback request not stored: %s", caller.uuid,
                                          f.getErrorMessage()))
         entry.created = d  # type: ignore[attr-defined]
-        acd._finish(caller, "callback", disposition="callback_requested", expected_wait=ewt)
+        self.lifecycle.call_back(caller, ewt)
         self._queue_attempt(entry, seq=seq)
         return entry
 
@@ -336,7 +337,7 @@ class CallbackManager:
         """After a restart: an open request from the store back in line (pending keeps its entry-time place,
         scheduled comes back due); None for an unknown queue or a request already followed."""
         queue = row.get("queue_name") or ""
-        cq = self.acd.queues.get(queue)
+        cq = self.lifecycle.queues.get(queue)
         if cq is None or any(e.request_id == row.get("id") for e in [*self.entries.values(), *self.scheduled]):
             if cq is None:
                 log.warning("callback %s: queue %r unknown; left in the manual list", row.get("id"), queue)
@@ -359,8 +360,12 @@ class CallbackManager:
         leg = VirtualLeg(self, entry, str(uuidlib.uuid4()))
         self.entries[leg.uuid] = entry
         priority = entry.priority if seq is not None else max(entry.priority, PRIORITY_CALLBACK_DUE)
-        caller = self.acd.enqueue_virtual(leg, entry.queue, entry=entry, entered_at=entry.entered_at, seq=seq,
-                                          priority=priority)
+        caller = WaitingCaller(
+            uuid=leg.uuid, leg=leg, queue=entry.queue, skills=dict(entry.skills), priority=priority,
+            entered_at=entry.entered_at, seq=seq if seq is not None else next_seq(),
+            customer_id=entry.customer.get("id"), customer=dict(entry.customer), ani=entry.number,
+            queued_at=self.clock.seconds(), callback=entry, callback_offered=True)
+        self.lifecycle.enter_virtual(caller, entry.original_call)
         entry.caller = caller
         caller.outcome.addCallback(self._attempt_ended, entry, leg)
 
@@ -392,13 +397,13 @@ class CallbackManager:
         chained.addErrback(lambda f: log.error("callback %s: attempt not recorded: %s", entry.request_id,
                                                f.getErrorMessage()))
         if not final:
-            entry.timer = self.acd.clock.callLater(self.policy.retry_spacing, self._queue_attempt, entry)
+            entry.timer = self.clock.callLater(self.policy.retry_spacing, self._queue_attempt, entry)
             self.scheduled.add(entry)
 
     def customer_failed(self, caller: WaitingCaller, result: connect.ConnectResult) -> None:
         """The customer did not answer / was busy: end this attempt (a retry is scheduled by policy)."""
-        self.acd._finish(caller, "callback_attempt", cause=result.kind,
-                         disposition=f"callback_{result.kind.removeprefix('customer_')}")
+        self.lifecycle.finish(caller, "callback_attempt", cause=result.kind,
+                              disposition=f"callback_{result.kind.removeprefix('customer_')}")
 
     # -- the agents' manual list -------------------------------------------------------
 
@@ -410,7 +415,7 @@ class CallbackManager:
         """An agent takes a request to call by hand: it leaves the automatic line and its retries."""
         for entry in list(self.entries.values()):
             if entry.request_id == request_id and entry.caller is not None and entry.caller.offering is None:
-                self.acd._finish(entry.caller, "claimed", disposition="callback_claimed")
+                self.lifecycle.finish(entry.caller, "claimed", disposition="callback_claimed")
         for entry in list(self.scheduled):
             if entry.request_id == request_id and entry.timer is not None and entry.timer.active():
                 entry.timer.cancel()

@@ -64,7 +64,7 @@ def reconcile_once(acd: "Acd", channels: Iterable["ChannelRow"], grace: float = 
         caller.decisions.append({"at": now, "call_uuid": caller.uuid, "queue": caller.queue, "agent_id": None,
                                  "strategy": "reconcile", "reason": "channel vanished", "candidates": 0,
                                  "retry_at": None})
-        acd._abandon(caller, "RECONCILE_CHANNEL_GONE")
+        acd.lifecycle.abandon(caller, "RECONCILE_CHANNEL_GONE")
         repairs.callers.append(caller.uuid)
     for agent in list(acd.board.all()):
         if agent.state not in (S.RINGING, S.ON_CALL) or now - agent.since < grace:
@@ -78,11 +78,10 @@ def reconcile_once(acd: "Acd", channels: Iterable["ChannelRow"], grace: float = 
                     agent.call_uuid)
         if caller is not None and not caller.done:
             if caller.answered_at is not None:
-                acd._finish(caller, "served", agent_id=agent.id, talk=now - caller.answered_at,
-                            cause="RECONCILE_CHANNEL_GONE", disposition="answered")
+                acd.lifecycle.served(caller, agent.id, now - caller.answered_at, "RECONCILE_CHANNEL_GONE")
             else:
                 caller.offering = None
-                acd._abandon(caller, "RECONCILE_CHANNEL_GONE")
+                acd.lifecycle.abandon(caller, "RECONCILE_CHANNEL_GONE")
             repairs.callers.append(caller.uuid)
         queue_wrapup = min((acd.queues[q].config.wrapup_seconds for q in agent.queues if q in acd.queues),
                            default=0.0)

@@ -1,41 +1,33 @@
-"""Ports for the record: call detail records and the previous-agent history.
+"""Ports for the record: the call recorder the ACD reports to, and the previous-agent history.
 
-The ACD tells a :class:`CdrSink` what happened to each caller as it happens
-(the DB writer is :class:`acd.store.DbCdr`); :class:`History` answers "who
-served this customer last". The memory versions serve the demo without a
-database and keep what they were told for inspection.
+The ACD does not own any call's CDR: it reports each caller's steps (queued,
+answered, ended, wrapup_ended, linked) to the engine's call recorder through
+crm_core's :class:`~crm_core.call_events.CallReporter` interface (``CdrSink``
+here is that interface, ``CdrEvent`` its event). :class:`History` answers
+"who served this customer last". The memory versions serve the ACD on its own
+and keep what they were told for inspection.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from twisted.internet import defer
 
+from crm_core.call_events import CallEvent as CdrEvent
+from crm_core.call_events import CallReporter as CdrSink
 
-@dataclass
-class CdrEvent:
-    """One CDR update: ``kind`` is queued, answered, ended, wrapup_ended."""
-
-    kind: str
-    call_uuid: str
-    at: float
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
-class CdrSink(Protocol):
-    def write(self, event: CdrEvent) -> Any: ...
+__all__ = ["CdrEvent", "CdrSink", "History", "MemoryCdr", "MemoryHistory"]
 
 
 class MemoryCdr:
-    """Keeps CDR events in order, and the merged record per call."""
+    """Keeps the reported events in order, and the merged record per call."""
 
     def __init__(self) -> None:
         self.events: list[CdrEvent] = []
         self.records: dict[str, dict[str, Any]] = {}
 
-    def write(self, event: CdrEvent) -> None:
+    def report(self, event: CdrEvent) -> None:
         self.events.append(event)
         record = self.records.setdefault(event.call_uuid, {"uuid": event.call_uuid})
         record.update(event.fields)

@@ -30,77 +30,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from twisted.internet import defer
 
-from acd.callbacks import is_virtual_hold
+from acd.agents import AgentBoard, AgentState
+from acd.callbacks import CallbackManager, is_virtual_hold
+from acd.lifecycle import CallerLifecycle
+from acd.place import AGENT_VAR, OFFERED_VAR, PREFIX, QUEUE_VAR, QueuePlace, left_line
 from acd.queues import next_seq
-from acd.records import CdrEvent
-
-if TYPE_CHECKING:
-    from acd.engine import Acd
 
 log = logging.getLogger(__name__)
 
-PREFIX = "hotline_acd_"
-QUEUE_VAR = PREFIX + "queue"
-AGENT_VAR = PREFIX + "agent"
+__all__ = ["AGENT_VAR", "LOOKBACK", "OFFERED_VAR", "OpenCall", "PREFIX", "QUEUE_VAR", "QueuePlace", "Recovery",
+           "Resumer", "left_line"]
 #: where a stranded caller is sent: the dialplan's reconnect extension (dialplans/public/hotline.xml)
 RECONNECT_EXTENSION = ("hotline_reconnect", "XML", "public")
 #: how far back the start-up looks for calls that were waiting when the engine died
 LOOKBACK = dt.timedelta(hours=12)
 _DEAD_STATES = frozenset({"CS_HANGUP", "CS_REPORTING", "CS_DESTROY"})
-
-
-@dataclass(frozen=True)
-class QueuePlace:
-    """A waiting caller's place in line, in the form it is written on its channel."""
-
-    queue: str
-    entered_at: float
-    priority: int = 0
-    skills: Mapping[str, int] = field(default_factory=dict)
-    customer_id: int | None = None
-    ivr_path: str | None = None
-    language: str = "zh"
-
-    def variables(self) -> dict[str, str]:
-        """``hotline_acd_*`` channel variables (``;`` and ``=`` cannot appear: uuid_setvar_multi splits on them)."""
-        def clean(text: object) -> str:
-            return str(text).replace(";", ",").replace("=", ":")
-
-        return {QUEUE_VAR: clean(self.queue), PREFIX + "entered": f"{self.entered_at:.3f}",
-                PREFIX + "priority": str(self.priority),
-                PREFIX + "skills": ",".join(f"{clean(k)}:{int(v)}" for k, v in sorted(self.skills.items())),
-                PREFIX + "customer": "" if self.customer_id is None else str(self.customer_id),
-                PREFIX + "ivr_path": clean(self.ivr_path or ""), PREFIX + "language": clean(self.language),
-                AGENT_VAR: ""}
-
-    @classmethod
-    def from_variables(cls, variables: Mapping[str, str]) -> "QueuePlace | None":
-        """The place a reconnected call carries, or None (not waiting, or a value that does not parse)."""
-        queue = (variables.get(QUEUE_VAR) or "").strip()
-        if not queue:
-            return None
-        try:
-            skills = {}
-            for item in filter(None, (variables.get(PREFIX + "skills") or "").split(",")):
-                name, _, level = item.rpartition(":")
-                skills[name] = int(level)
-            customer = variables.get(PREFIX + "customer") or ""
-            return cls(queue, float(variables[PREFIX + "entered"]), int(variables.get(PREFIX + "priority") or 0),
-                       skills, int(customer) if customer else None, variables.get(PREFIX + "ivr_path") or None,
-                       variables.get(PREFIX + "language") or "zh")
-        except (KeyError, ValueError) as exc:
-            log.warning("queue place on the channel does not parse (%s): %s", exc,
-                        {k: v for k, v in variables.items() if k.startswith(PREFIX)})
-            return None
-
-
-def left_line(agent_id: int | None = None) -> dict[str, str]:
-    """The variables that say "no longer waiting" (answered by ``agent_id``, or left the line)."""
-    return {QUEUE_VAR: "", AGENT_VAR: "" if agent_id is None else str(agent_id)}
 
 
 @dataclass
@@ -125,10 +73,14 @@ class Recovery:
 
 
 class Resumer:
-    """Start-up recovery and the re-entry of reconnected callers, for one :class:`~acd.engine.Acd`."""
+    """Start-up recovery and the re-entry of reconnected callers, for one ACD."""
 
-    def __init__(self, acd: "Acd", reconnect: tuple[str, str, str] = RECONNECT_EXTENSION) -> None:
-        self.acd = acd
+    def __init__(self, lifecycle: CallerLifecycle, board: AgentBoard, callbacks: CallbackManager,
+                 enter: Callable[..., defer.Deferred], reconnect: tuple[str, str, str] = RECONNECT_EXTENSION) -> None:
+        self.lifecycle = lifecycle
+        self.board = board
+        self.callbacks = callbacks
+        self.enter = enter  # Acd.enqueue: puts a caller in line with a given entry time and sequence number
         self.reconnect = reconnect
         #: call uuid -> sequence number reserved in entry-time order at start
         self.reserved: dict[str, int] = {}
@@ -137,29 +89,30 @@ class Resumer:
 
     def resume(self, leg: Any, place: QueuePlace) -> defer.Deferred:
         """Put a reconnected caller back in line; Deferred of its QueueOutcome (as ``Acd.enqueue``)."""
-        acd = self.acd
-        queue = place.queue if place.queue in acd.queues else None
+        queues = self.lifecycle.queues
+        queue = place.queue if place.queue in queues else None
         if queue is None:
-            queue = next(iter(sorted(acd.queues)), place.queue)
+            queue = next(iter(sorted(queues)), place.queue)
             log.warning("call %s: its queue %r is gone; resuming in %r", leg.uuid, place.queue, queue)
         seq = self.reserved.pop(leg.uuid, None)
         log.info("call %s: back in %s after an engine restart (waiting since %.0f s, %s)", leg.uuid, queue,
-                 acd.clock.seconds() - place.entered_at, "place kept" if seq is not None else "new place")
+                 self.lifecycle.clock.seconds() - place.entered_at, "place kept" if seq is not None else "new place")
         customer = {"id": place.customer_id} if place.customer_id is not None else {}
-        return acd.enqueue(leg, queue, skills=dict(place.skills), customer=customer, priority=place.priority,
-                           ivr_path=place.ivr_path, language=place.language, entered_at=place.entered_at, seq=seq)
+        return self.enter(leg, queue, skills=dict(place.skills), customer=customer, priority=place.priority,
+                          ivr_path=place.ivr_path, language=place.language, entered_at=place.entered_at, seq=seq,
+                          callback_offered=place.callback_offered)
 
     async def recover(self, switch: Any, open_calls: Iterable[OpenCall], callbacks: Iterable[Mapping[str, Any]]
                       ) -> Recovery:
         """Once the switch answers: bring back stranded callers, close dead CDRs, re-queue callbacks."""
-        acd = self.acd
+        callers = self.lifecycle.callers
         rows = await switch.show_channels()
         live = {row.uuid for row in rows if row.state not in _DEAD_STATES}
         result = Recovery()
-        now = acd.clock.seconds()
+        now = self.lifecycle.clock.seconds()
         waiting: list[tuple[float, str]] = []
         for call in open_calls:
-            if call.uuid in acd.callers:
+            if call.uuid in callers:
                 continue  # it reconnected by itself already
             if call.uuid not in live:
                 self._close(call, now)
@@ -178,10 +131,10 @@ class Resumer:
                        key=lambda item: item[0])
         for entered, kind, item in order:
             if kind == "callback":
-                if acd.callbacks.restore(item, entered, seq=next_seq()):
+                if self.callbacks.restore(item, entered, seq=next_seq()):
                     result.callbacks.append(item["id"])
                 continue
-            if await self._still_waiting(switch, item) and item not in acd.callers:  # not back by itself meanwhile
+            if await self._still_waiting(switch, item) and item not in callers:  # not back by itself meanwhile
                 self.reserved[item] = next_seq()
                 try:
                     await switch.uuid_transfer(item, *self.reconnect)
@@ -205,12 +158,11 @@ class Resumer:
         the uuids whose sockets may now be closed and a Deferred of the
         switch commands sent.
         """
-        acd = self.acd
         released, steps = [], []
-        for caller in list(acd.callers.values()):
+        for caller in list(self.lifecycle.callers.values()):
             if caller.done or caller.callback is not None:
                 continue
-            acd.forget(caller)
+            self.lifecycle.forget(caller)
             released.append(caller.uuid)
             if caller.answered_at is None and not caller.leg.gone:
                 steps.append(defer.maybeDeferred(caller.leg.let_go).addErrback(
@@ -221,27 +173,25 @@ class Resumer:
 
     def watch(self, live: set[str]) -> None:
         """Reconciler hook: close the CDR of a call that was talking at start once its channel is gone."""
-        now = self.acd.clock.seconds()
+        now = self.lifecycle.clock.seconds()
         for uuid in [u for u in self.talking if u not in live]:
             self._close(self.talking.pop(uuid), now, "NORMAL_CLEARING")
 
     def after_talk(self, uuid: str, agent_id: int | None) -> None:
         """A call that talked to an agent before the restart came back to us when the conversation ended."""
         call = self.talking.pop(uuid, None) or OpenCall(uuid, None, 0.0, True, agent_id)
-        self._close(call, self.acd.clock.seconds(), "NORMAL_CLEARING")
+        self._close(call, self.lifecycle.clock.seconds(), "NORMAL_CLEARING")
 
     def _keep_agent_on_call(self, call: OpenCall) -> None:
         """The agent of a conversation that outlived the engine is on that call, not available."""
-        from acd.agents import AgentState
-
         if call.agent_id is None:
             return
         try:
-            agent = self.acd.board.get(call.agent_id)
+            agent = self.board.get(call.agent_id)
         except Exception:  # noqa: BLE001 -- an agent no longer configured
             return
         if agent.state is AgentState.AVAILABLE:
-            self.acd.board.restore(agent.id, AgentState.ON_CALL, None, list(agent.queues), call.uuid)
+            self.board.restore(agent.id, AgentState.ON_CALL, None, list(agent.queues), call.uuid)
             log.info("agent %s: still talking on %s after the restart", agent.id, call.uuid)
 
     async def _still_waiting(self, switch: Any, uuid: str) -> bool:
@@ -256,10 +206,8 @@ class Resumer:
         disposition = "answered" if call.answered else "abandoned"
         log.info("call %s (queue %s, from before the restart): CDR closed as %s, %s", call.uuid, call.queue,
                  disposition, cause)
-        result = self.acd.cdr.write(CdrEvent("ended", call.uuid, now, {
-            "disposition": disposition, "hangup_cause": cause, "ended_at": now, "agent_id": call.agent_id}))
-        if hasattr(result, "addErrback"):
-            result.addErrback(lambda f: log.error("call %s: CDR not closed: %s", call.uuid, f.getErrorMessage()))
+        self.lifecycle.report_key(call.uuid, "ended", disposition=disposition, hangup_cause=cause, ended_at=now,
+                                  agent_id=call.agent_id, hangup_side="system")
 
 
 def _epoch(value: Any, default: float) -> float:

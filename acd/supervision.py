@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from twisted.internet import defer
 
 from acd import events
 from acd.exceptions import SwitchCommandFailed, TargetUnavailable, UnknownSupervisionMode
-
-if TYPE_CHECKING:
-    from acd.engine import Acd
+from acd.lifecycle import CallerLifecycle
+from acd.queues import WaitingCaller
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class Supervision:
         def sent(_r: object) -> "Supervision":
             self.mode = mode
             self.modes.append(mode)
-            self.supervisors.acd.bus.publish(events.SUPERVISION_MODE, self.view())
+            self.supervisors.bus.publish(events.SUPERVISION_MODE, self.view())
             return self
 
         return self.switch.api(f"uuid_recv_dtmf {self.uuid} {KEYS[mode]}").addCallback(sent)
@@ -90,8 +89,11 @@ class Supervision:
 class Supervisors:
     """Starts and tracks supervisions; the switch's CHANNEL_HANGUP ends them."""
 
-    def __init__(self, acd: "Acd") -> None:
-        self.acd = acd
+    def __init__(self, lifecycle: CallerLifecycle, bus: events.EventBus,
+                 switch_for: Callable[[WaitingCaller], Any]) -> None:
+        self.lifecycle = lifecycle
+        self.bus = bus
+        self.switch_for = switch_for  # the switch to send a caller's commands to (SwitchCommandFailed if none)
         self.active: dict[str, Supervision] = {}
         self._subscribed: Any = None
 
@@ -100,8 +102,8 @@ class Supervisors:
         try:
             if mode not in MODES:
                 raise UnknownSupervisionMode(f"unknown supervision mode {mode!r}", mode=mode)
-            agent, caller = self.acd.transfers.live_call(agent_id)
-            switch = self.acd.transfers.switch(caller)
+            agent, caller = self.lifecycle.live_call(agent_id)
+            switch = self.switch_for(caller)
         except Exception:
             return defer.fail()
         sup = Supervision(self, supervisor_ext, agent.id, agent.agent_leg_uuid or "", caller.uuid, mode, switch)
@@ -115,7 +117,7 @@ class Supervisors:
 
         def answered(_uuid: str) -> Supervision:
             sup.active = True
-            self.acd.bus.publish(events.SUPERVISION_STARTED, sup.view())
+            self.bus.publish(events.SUPERVISION_STARTED, sup.view())
             return sup
 
         def failed(failure: Any) -> None:
@@ -139,7 +141,7 @@ class Supervisors:
         was_active, sup.active = sup.active, False
         cause = event.get("Hangup-Cause") or "NORMAL_CLEARING"
         if was_active:
-            self.acd.bus.publish(events.SUPERVISION_ENDED, {**sup.view(), "cause": cause})
+            self.bus.publish(events.SUPERVISION_ENDED, {**sup.view(), "cause": cause})
         if not sup.ended.called:
             sup.ended.callback(cause)
 

@@ -2,7 +2,7 @@
 
 The first connection stays the caller's own ``bridge`` (acd/connect.py); a
 transfer ends that bridge *on purpose* and registers a takeover
-(``Acd.takeovers``) so the ACD does not read the bridge's end as "served":
+(``CallerLifecycle.takeovers``) so the ACD does not read the bridge's end as "served":
 
 * **blind to a queue** (``queue:<name>``): ``uuid_kill`` of the agent leg; the
   caller's bridge returns, the outbound socket keeps the caller, and it
@@ -29,19 +29,18 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from twisted.internet import defer
 
 from acd import connect, events
-from acd.agents import AgentState
-from acd.exceptions import (ConsultationState, NotOnCall, SwitchCommandFailed, TargetUnavailable,
-                            TransferInProgress, UnknownQueue)
-
-if TYPE_CHECKING:
-    from acd.agents import Agent
-    from acd.engine import Acd
-    from acd.queues import WaitingCaller
+from acd.agents import Agent, AgentBoard, AgentState
+from acd.estimator import Estimator
+from acd.exceptions import ConsultationState, SwitchCommandFailed, TargetUnavailable, TransferInProgress
+from acd.lifecycle import CallerLifecycle
+from acd.queues import WaitingCaller
+from acd.records import History
+from acd.stats import QueueStats
 
 log = logging.getLogger(__name__)
 S = AgentState
@@ -55,23 +54,27 @@ LEAVE_TIMEOUT = 5.0
 class Transfers:
     """Blind transfers and consultations of the ACD's live calls."""
 
-    def __init__(self, acd: "Acd") -> None:
-        self.acd = acd
+    def __init__(self, lifecycle: CallerLifecycle, board: AgentBoard, bus: events.EventBus, clock: Any,
+                 stats: QueueStats, estimator: Estimator, history: History,
+                 switch: Callable[[], Any] = lambda: None) -> None:
+        self.lifecycle = lifecycle
+        self.board = board
+        self.bus = bus
+        self.clock = clock
+        self.stats = stats
+        self.estimator = estimator
+        self.history = history
+        self._switch = switch  # the inbound-ESL Switch (else the caller leg's own)
         self.consultations: dict[str, Consultation] = {}  # caller uuid -> running consultation
 
     # -- preconditions ------------------------------------------------------------------
 
-    def live_call(self, agent_id: int) -> tuple["Agent", "WaitingCaller"]:
+    def live_call(self, agent_id: int) -> tuple[Agent, WaitingCaller]:
         """The agent and its answered caller; NotOnCall otherwise."""
-        agent = self.acd.board.get(agent_id)
-        caller = self.acd.callers.get(agent.call_uuid or "")
-        if agent.state is not S.ON_CALL or caller is None or caller.answered_at is None or caller.done \
-                or caller.leg.gone or not agent.agent_leg_uuid:
-            raise NotOnCall(f"agent {agent_id} has no live call", agent_id=agent_id, state=agent.state.value)
-        return agent, caller
+        return self.lifecycle.live_call(agent_id)
 
-    def switch(self, caller: "WaitingCaller") -> Any:
-        switch = self.acd.switch or getattr(caller.leg, "switch", None)
+    def switch(self, caller: WaitingCaller) -> Any:
+        switch = self._switch() or getattr(caller.leg, "switch", None)
         if switch is None:
             raise SwitchCommandFailed("no switch to send the transfer to", call_uuid=caller.uuid)
         return switch
@@ -82,140 +85,107 @@ class Transfers:
         """``queue:<name>`` or an extension/number; fires once the switch accepted the command."""
         try:
             agent, caller = self.live_call(agent_id)
-            if caller.uuid in self.acd.takeovers or caller.uuid in self.consultations:
+            if caller.uuid in self.lifecycle.takeovers or caller.uuid in self.consultations:
                 raise TransferInProgress(f"call {caller.uuid} is already being transferred", call_uuid=caller.uuid)
             switch = self.switch(caller)
             queue = target[len("queue:"):] if target.startswith("queue:") else None
             if queue is not None:
-                self.acd.queue(queue)
+                self.lifecycle.queue(queue)
         except Exception:
             return defer.fail()
         kind = "blind_queue" if queue is not None else "blind_extension"
         payload = {"kind": kind, "agent_id": agent.id, "call_uuid": caller.uuid, "target": target}
-        self.acd.bus.publish(events.TRANSFER_STARTED, payload)
+        self.bus.publish(events.TRANSFER_STARTED, payload)
         log.info("call %s: agent %s blind transfer to %s", caller.uuid, agent.id, target)
+        takeovers = self.lifecycle.takeovers
         if queue is not None:
-            self.acd.takeovers[caller.uuid] = lambda result: self._requeue(caller, agent, queue, result, payload)
+            takeovers[caller.uuid] = lambda result: self._requeue(caller, agent, queue, result, payload)
             d = switch.uuid_kill(agent.agent_leg_uuid, "NORMAL_CLEARING")
         else:
-            self.acd.takeovers[caller.uuid] = lambda result: self._left(caller, agent, result, payload)
+            takeovers[caller.uuid] = lambda result: self._left(caller, agent, result, payload)
             d = switch.uuid_transfer(caller.uuid, target, "XML", context)
 
         def refused(failure: Any) -> None:
-            self.acd.takeovers.pop(caller.uuid, None)
-            self.acd.bus.publish(events.TRANSFER_FAILED, {**payload, "error": failure.getErrorMessage()})
+            takeovers.pop(caller.uuid, None)
+            self.bus.publish(events.TRANSFER_FAILED, {**payload, "error": failure.getErrorMessage()})
             raise SwitchCommandFailed(f"transfer of {caller.uuid} refused: {failure.getErrorMessage()}",
                                       call_uuid=caller.uuid, error=failure.getErrorMessage())
 
         return d.addCallbacks(lambda _r: None, refused)
 
-    def _end_first_leg(self, caller: "WaitingCaller", agent: "Agent", cause: str, target: Any) -> None:
+    def end_first_leg(self, caller: WaitingCaller, agent: Agent, cause: str, target: Any) -> None:
         """Wrap the first agent up and close the first leg's CDR row as ``transferred``."""
-        acd = self.acd
-        now = acd.clock.seconds()
+        now = self.clock.seconds()
         talk = now - (caller.answered_at or now)
-        config = acd.queues[caller.queue].config
-        acd.stats.handled(caller.queue, now, talk + config.wrapup_seconds)
-        acd.estimator.observe(caller.queue, talk + config.wrapup_seconds, config.default_aht)
+        config = self.lifecycle.queues[caller.queue].config
+        self.stats.handled(caller.queue, now, talk + config.wrapup_seconds)
+        self.estimator.observe(caller.queue, talk + config.wrapup_seconds, config.default_aht)
         if agent.state is S.ON_CALL and agent.call_uuid == caller.uuid:
-            acd.start_wrap_up(agent, caller)
+            self.lifecycle.start_wrap_up(agent, caller)
         caller.decisions.append({"at": now, "call_uuid": caller.uuid, "queue": caller.queue, "agent_id": agent.id,
                                  "strategy": "transfer", "reason": f"transferred by agent {agent.id} to {target}",
                                  "candidates": 0, "retry_at": None})
-        acd._cdr(caller, "ended", disposition="transferred", hangup_cause=cause, ended_at=now, agent_id=agent.id,
-                 decisions=list(caller.decisions))
+        self.lifecycle.report(caller, "ended", disposition="transferred", hangup_cause=cause, ended_at=now,
+                              agent_id=agent.id, decisions=list(caller.decisions))
 
-    def _new_segment(self, caller: "WaitingCaller", **fields: Any) -> str:
-        key = str(uuidlib.uuid4())
-        self.acd.cdr_keys[caller.uuid] = key
-        self.acd._cdr(caller, "queued", leg="transfer", parent_uuid=caller.uuid, ani=caller.ani, dnis=caller.dnis,
-                      customer_id=caller.customer_id, entered_at=caller.entered_at, **fields)
-        return key
-
-    def _requeue(self, caller: "WaitingCaller", agent: "Agent", queue: str, result: connect.ConnectResult,
+    def _requeue(self, caller: WaitingCaller, agent: Agent, queue: str, result: connect.ConnectResult,
                  payload: dict[str, Any]) -> None:
-        acd = self.acd
         if caller.leg.gone:  # the caller hung up as the transfer went out: an ordinary end of the call
-            self._conversation_over(caller, agent, result.cause)
+            self.conversation_over(caller, agent, result.cause)
             return
-        self._end_first_leg(caller, agent, result.cause or "NORMAL_CLEARING", f"queue {queue}")
-        self.reenter(caller, queue)
-        acd.bus.publish(events.TRANSFER_COMPLETED, payload)
+        self.end_first_leg(caller, agent, result.cause or "NORMAL_CLEARING", f"queue {queue}")
+        self.lifecycle.requeue(caller, queue, priority_bump=TRANSFER_PRIORITY_BUMP)
+        self.bus.publish(events.TRANSFER_COMPLETED, payload)
 
-    def reenter(self, caller: "WaitingCaller", queue: str) -> None:
-        """Put an answered caller back in line in ``queue``: original entry time and place, priority bumped."""
-        acd = self.acd
-        now = acd.clock.seconds()
-        try:
-            target = acd.queue(queue)
-        except UnknownQueue:
-            target = acd.queue(caller.queue)
-        old = acd.queues.get(caller.queue)
-        if old is not None:
-            old.remove(caller)
-        caller.queue, caller.queued_at = target.config.name, now
-        caller.priority += TRANSFER_PRIORITY_BUMP
-        caller.answered_at = caller.agent_id = caller.offering = None
-        caller.overflowed = False
-        self._new_segment(caller, queue=caller.queue, queue_id=target.config.db_id)
-        acd.stats.offered(caller.queue, now)
-        target.add(caller)
-        acd._arm_max_wait(caller, target.config)
-        acd._arm_announcements(caller, target.config)
-        caller.leg.start_hold(target.config.music_on_hold)
-        acd.bus.publish(events.QUEUE_CHANGED, {"queue": caller.queue, "waiting": target.waiting_count()})
-        acd.route(caller.queue)
-
-    def _left(self, caller: "WaitingCaller", agent: "Agent", result: connect.ConnectResult,
+    def _left(self, caller: WaitingCaller, agent: Agent, result: connect.ConnectResult,
               payload: dict[str, Any]) -> None:
         """uuid_transfer done: the caller left the engine; the first agent wraps up."""
-        acd = self.acd
-        now = acd.clock.seconds()
+        now = self.clock.seconds()
         talk = now - (caller.answered_at or now)
         if agent.state is S.ON_CALL and agent.call_uuid == caller.uuid:
-            acd.start_wrap_up(agent, caller)
-        acd.stats.handled(caller.queue, now, talk + acd.queues[caller.queue].config.wrapup_seconds)
-        acd.bus.publish(events.TRANSFER_COMPLETED, payload)
+            self.lifecycle.start_wrap_up(agent, caller)
+        self.stats.handled(caller.queue, now, talk + self.lifecycle.queues[caller.queue].config.wrapup_seconds)
+        self.bus.publish(events.TRANSFER_COMPLETED, payload)
 
         def finish(_cause: object = None) -> None:
             if timer.active():
                 timer.cancel()
-            acd._finish(caller, "transferred", agent_id=agent.id, talk=talk, cause=result.cause,
-                        disposition="transferred")
+            self.lifecycle.finish(caller, "transferred", agent_id=agent.id, talk=talk, cause=result.cause,
+                                  disposition="transferred")
 
         # the outcome waits until the switch has let go of the outbound socket (the transfer ends the
         # socket app): a handler that hangs up "its" call on the outcome must not kill the transferred caller
-        timer = acd.clock.callLater(LEAVE_TIMEOUT, finish)
+        timer = self.clock.callLater(LEAVE_TIMEOUT, finish)
         caller.leg.when_gone().addCallback(finish)
 
-    def _conversation_over(self, caller: "WaitingCaller", agent: "Agent | None", cause: str | None) -> None:
+    def conversation_over(self, caller: WaitingCaller, agent: Agent | None, cause: str | None) -> None:
         """The customer's (transferred or reconnected) conversation ended: wrap up, close the record."""
-        acd = self.acd
         if caller.done:
             return
-        now = acd.clock.seconds()
+        now = self.clock.seconds()
         talk = now - (caller.answered_at or now)
-        config = acd.queues[caller.queue].config
+        config = self.lifecycle.queues[caller.queue].config
         if agent is not None:
-            acd.stats.handled(caller.queue, now, talk + config.wrapup_seconds)
+            self.stats.handled(caller.queue, now, talk + config.wrapup_seconds)
             if agent.state is S.ON_CALL and agent.call_uuid == caller.uuid:
-                acd.start_wrap_up(agent, caller)
-            if hasattr(acd.history, "remember"):
-                acd.history.remember(caller.customer_id, caller.ani, agent.id, now)
-        acd._finish(caller, "served" if agent is not None else "transferred", agent_id=agent.id if agent else None,
-                    talk=talk, cause=cause, disposition="answered" if agent is not None else "transferred")
+                self.lifecycle.start_wrap_up(agent, caller)
+            if hasattr(self.history, "remember"):
+                self.history.remember(caller.customer_id, caller.ani, agent.id, now)
+        self.lifecycle.finish(caller, "served" if agent is not None else "transferred",
+                              agent_id=agent.id if agent else None, talk=talk, cause=cause,
+                              disposition="answered" if agent is not None else "transferred")
 
     # -- attended ------------------------------------------------------------------------------
 
     def consult(self, agent_id: int, target: "int | str") -> "Consultation":
         """Ring ``target`` (an agent id or an extension); see :class:`Consultation`."""
         agent, caller = self.live_call(agent_id)
-        if caller.uuid in self.acd.takeovers or caller.uuid in self.consultations:
+        if caller.uuid in self.lifecycle.takeovers or caller.uuid in self.consultations:
             raise TransferInProgress(f"call {caller.uuid} is already being transferred", call_uuid=caller.uuid)
         switch = self.switch(caller)
         target_agent = None
         if isinstance(target, int):
-            target_agent = self.acd.board.get(target)
+            target_agent = self.board.get(target)
             if target_agent.state is not S.AVAILABLE:
                 raise TargetUnavailable(f"agent {target} is {target_agent.state.value}", target=target,
                                         cause=target_agent.state.value)
@@ -236,9 +206,9 @@ class Consultation:
     the agent and the customer were never separated).
     """
 
-    def __init__(self, transfers: Transfers, agent: "Agent", caller: "WaitingCaller", switch: Any,
-                 extension: str, target_agent: "Agent | None") -> None:
-        self.transfers, self.acd = transfers, transfers.acd
+    def __init__(self, transfers: Transfers, agent: Agent, caller: WaitingCaller, switch: Any,
+                 extension: str, target_agent: Agent | None) -> None:
+        self.transfers, self.lifecycle = transfers, transfers.lifecycle
         self.agent, self.caller, self.switch = agent, caller, switch
         self.extension, self.target_agent = extension, target_agent
         self.leg_uuid = str(uuidlib.uuid4())
@@ -253,11 +223,11 @@ class Consultation:
     # -- ringing ----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        acd, caller = self.acd, self.caller
+        transfers, caller = self.transfers, self.caller
         if self.target_agent is not None:
-            acd.board.transition(self.target_agent.id, S.RINGING, "consult", call_uuid=caller.uuid)
-        acd.bus.publish(events.TRANSFER_STARTED, self.payload)
-        config = acd.queues[caller.queue].config
+            transfers.board.transition(self.target_agent.id, S.RINGING, "consult", call_uuid=caller.uuid)
+        transfers.bus.publish(events.TRANSFER_STARTED, self.payload)
+        config = self.lifecycle.queues[caller.queue].config
         variables = {"origination_caller_id_number": caller.ani or "anonymous",
                      "origination_caller_id_name": f"Consult {caller.customer.get('name') or caller.ani}",
                      "hotline_call_uuid": caller.uuid, "hotline_consult_by": self.agent.id,
@@ -285,10 +255,10 @@ class Consultation:
 
     async def _hold(self) -> None:
         """Consulted party answered: move the agent leg to it; the caller's bridge returns -> music."""
-        acd, caller = self.acd, self.caller
+        caller = self.caller
         if self.target_agent is not None and self.target_agent.state is S.RINGING:
-            acd.board.transition(self.target_agent.id, S.ON_CALL, "consult", call_uuid=caller.uuid)
-        acd.takeovers[caller.uuid] = self._bridge_returned
+            self.transfers.board.transition(self.target_agent.id, S.ON_CALL, "consult", call_uuid=caller.uuid)
+        self.lifecycle.takeovers[caller.uuid] = self._bridge_returned
         self._separated = True
         await self.switch.uuid_setvar(self.agent.agent_leg_uuid, "park_after_bridge", "true")
         await self.switch.uuid_bridge(self.agent.agent_leg_uuid, self.leg_uuid)
@@ -308,7 +278,7 @@ class Consultation:
 
         def failed(failure: Any) -> None:
             log.error("call %s: consult bridge failed: %s", self.caller.uuid, failure.getErrorMessage())
-            self.acd.takeovers.pop(self.caller.uuid, None)
+            self.lifecycle.takeovers.pop(self.caller.uuid, None)
             self.state = "failed"
             self.switch.uuid_kill(self.leg_uuid).addErrback(lambda _f: None)
             self._release_target(S.AVAILABLE)
@@ -321,7 +291,7 @@ class Consultation:
         """The caller's bridge ended because its agent leg moved to the consult leg: hold music."""
         if self.caller.leg.gone:
             return
-        self.caller.leg.start_hold(self.acd.queues[self.caller.queue].config.music_on_hold)
+        self.caller.leg.start_hold(self.lifecycle.queues[self.caller.queue].config.music_on_hold)
 
     # -- ending ------------------------------------------------------------------------------------
 
@@ -332,19 +302,19 @@ class Consultation:
         return defer.Deferred.fromCoroutine(self._complete())
 
     async def _complete(self) -> "Consultation":
-        acd, caller, agent = self.acd, self.caller, self.agent
+        lifecycle, caller, agent = self.lifecycle, self.caller, self.agent
         self.state = "completed"
         await caller.leg.stop_hold()
         await self.switch.uuid_bridge(caller.uuid, self.leg_uuid)
-        self.transfers._end_first_leg(caller, agent, "NORMAL_CLEARING", self.extension)
+        self.transfers.end_first_leg(caller, agent, "NORMAL_CLEARING", self.extension)
         self.switch.uuid_kill(agent.agent_leg_uuid, "NORMAL_CLEARING").addErrback(lambda _f: None)
-        now = acd.clock.seconds()
+        now = self.transfers.clock.seconds()
         caller.answered_at, caller.agent_id = now, self.target_agent.id if self.target_agent else None
-        self.transfers._new_segment(caller, queue=caller.queue, queue_id=acd.queues[caller.queue].config.db_id)
+        lifecycle.new_segment(caller, queue=caller.queue, queue_id=lifecycle.queues[caller.queue].config.db_id)
         if self.target_agent is not None:
             self.target_agent.agent_leg_uuid = self.leg_uuid
-            acd._cdr(caller, "answered", agent_id=self.target_agent.id, agent_leg_uuid=self.leg_uuid,
-                     answered_at=now, wait_seconds=0)
+            lifecycle.report(caller, "answered", agent_id=self.target_agent.id, agent_leg_uuid=self.leg_uuid,
+                             answered_at=now, wait_seconds=0)
         self._done(events.TRANSFER_COMPLETED)
         return self
 
@@ -373,12 +343,12 @@ class Consultation:
     def _release_target(self, state: AgentState) -> None:
         target = self.target_agent
         if target is not None and target.state in (S.RINGING, S.ON_CALL) and target.call_uuid == self.caller.uuid:
-            self.acd.board.after_offer(target.id, state)
+            self.transfers.board.after_offer(target.id, state)
 
     def _done(self, topic: str, **extra: Any) -> None:
         if self.transfers.consultations.get(self.caller.uuid) is self:
             del self.transfers.consultations[self.caller.uuid]
-        self.acd.bus.publish(topic, {**self.payload, "state": self.state, **extra})
+        self.transfers.bus.publish(topic, {**self.payload, "state": self.state, **extra})
         if topic != events.TRANSFER_COMPLETED and self._unsubscribe is not None and self.state == "failed":
             self._unsubscribe()
             self._unsubscribe = None
@@ -424,9 +394,9 @@ class Consultation:
             return
         if self.state == "completed":
             if self.target_agent is not None:
-                self.transfers._conversation_over(caller, self.target_agent, cause)
+                self.transfers.conversation_over(caller, self.target_agent, cause)
             else:
-                self.acd._finish(caller, "transferred", talk=0.0, cause=cause, disposition="transferred")
+                self.lifecycle.finish(caller, "transferred", talk=0.0, cause=cause, disposition="transferred")
             return
         if self.state == "talking":  # customer hung up on hold: the consultation ends with it
             self.state = "cancelled"
@@ -434,4 +404,4 @@ class Consultation:
             self.switch.uuid_kill(self.agent.agent_leg_uuid).addErrback(lambda _f: None)
             self._release_target(S.AVAILABLE)
             self._done(events.TRANSFER_CANCELLED, cause=cause)
-        self.transfers._conversation_over(caller, self.agent, cause)
+        self.transfers.conversation_over(caller, self.agent, cause)

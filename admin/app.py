@@ -1,9 +1,10 @@
 """The admin application factory: Flask + Flask-Admin over the CRM database, secured and bilingual.
 
-``create_app`` takes the Hotline ``Settings`` (what ``hotline run`` has), a
-mapping of Flask config (tests), or nothing (settings loaded from the
-environment). Views are registered on a fresh ``Admin`` per app, so tests can
-build as many apps as they like.
+``create_app`` takes a mapping of Flask config: ``hotline.admin_config`` makes
+it from the Hotline settings (``hotline run``, ``hotline admin``, the WSGI
+entry ``hotline.wsgi``), tests pass their own. The admin package does not know
+the composition root's settings. Views are registered on a fresh ``Admin`` per
+app, so tests can build as many apps as they like.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import params
 from admin.extensions import babel, csrf, db, login_manager
+from admin.labels import code_label
 from admin.i18n import DOMAIN, TRANSLATIONS_DIR, current_language, language_url, lazy_gettext as _l, select_locale
 from admin.views import register_views
 from admin.views.base import HomeView
 from admin.web import install_flask_limits
-from crm_core.services.login_throttle import ThrottlePolicy
-from hotline.settings import Settings, database_url, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -48,35 +48,6 @@ def persistent_secret_key(var_dir: str | os.PathLike[str]) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
-
-
-def config_from_settings(settings: Settings) -> dict[str, Any]:
-    """Flask config for the Hotline settings."""
-    admin = settings.admin
-    return {
-        "SQLALCHEMY_DATABASE_URI": database_url(settings),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": settings.db.pool_size, "echo": settings.db.echo}
-        if not settings.db.url.startswith("sqlite") else {"echo": settings.db.echo},
-        "SECRET_KEY": settings.admin.secret_key or persistent_secret_key(settings.var_dir),
-        "HOTLINE_DEMO_MODE": settings.admin.demo_mode,
-        "VOICEMAIL_DIRS": [settings.var_dir, settings.sim.recordings_dir],
-        "HOTLINE_VAR_DIR": settings.var_dir,  # messages name files relative to these folders (admin.paths)
-        "SIM_SOUNDS_DIR": settings.sim.sounds_dir,
-        "TTS_CACHE_DIR": settings.tts.cache_dir,  # the IVR editor's "listen" and the test call's phrases
-        "TTS_VOICES": {"zh": settings.tts.voice_zh, "en": settings.tts.voice_en},
-        "HOTLINE_TRUSTED_PROXIES": admin.trusted_proxies,
-        "SESSION_COOKIE_SECURE": admin.secure_cookies,
-        "REMEMBER_COOKIE_SECURE": admin.secure_cookies,
-        "SESSION_IDLE_MINUTES": admin.session_idle_minutes,
-        "SESSION_MAX_HOURS": admin.session_max_hours,
-        "PERMANENT_SESSION_LIFETIME": admin.session_max_hours * 3600,
-        "LOGIN_THROTTLE": ThrottlePolicy(
-            max_failures=admin.login_max_failures, max_failures_per_address=admin.login_max_failures_per_address,
-            lockout_seconds=admin.login_lockout_seconds, lockout_max_seconds=admin.login_lockout_max_seconds,
-            memory_seconds=admin.login_failure_memory_minutes * 60),
-        **body_limits(admin.max_request_kb * 1024, admin.max_upload_mb * 1024 * 1024),
-        "FAX_DIRS": [settings.fax.store_dir, settings.fax.spool_dir],  # fax documents the admin may serve
-    }
 
 
 def body_limits(max_request: int, max_upload: int) -> dict[str, Any]:
@@ -103,21 +74,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def create_app(settings_or_config: Settings | Mapping[str, Any] | None = None) -> Flask:
-    """Build the admin app for ``Settings``, a Flask config mapping, or the environment's settings."""
+def create_app(config: Mapping[str, Any]) -> Flask:
+    """Build the admin app for a Flask config mapping (``hotline.admin_config.config_from_settings`` makes one)."""
     app = Flask(__name__)
     app.config.update(DEFAULTS)
-    if settings_or_config is None:
-        settings_or_config = load_settings()
-    if isinstance(settings_or_config, Settings):
-        app.config.update(config_from_settings(settings_or_config))
-    else:
-        app.config.update(settings_or_config)
+    app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         log.warning("no SECRET_KEY configured: using a random one (sessions end when the process stops)")
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        raise ValueError("create_app needs SQLALCHEMY_DATABASE_URI (or Hotline settings)")
+        raise ValueError("create_app needs SQLALCHEMY_DATABASE_URI")
 
     proxies = int(app.config.get("HOTLINE_TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the proxies in front report them
@@ -131,6 +97,7 @@ def create_app(settings_or_config: Settings | Mapping[str, Any] | None = None) -
                    default_translation_directories=str(TRANSLATIONS_DIR))
     app.jinja_env.globals["hotline_language"] = current_language
     app.jinja_env.globals["language_url"] = language_url
+    app.jinja_env.globals["code_label"] = code_label  # codes (on_call, cod, product_quality...) as words
 
     from admin.auth import bp as auth_bp
 

@@ -1,6 +1,11 @@
-"""Column labels shared by the views, translatable (the same field reads the same everywhere)."""
+"""Column labels and the words for codes, shared by the views, translatable (the same field reads the same
+everywhere, and a code such as ``on_call`` or ``cod`` is never shown as is)."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_pgettext as _p
 
 from admin.i18n import lazy_gettext as _l
 
@@ -85,3 +90,88 @@ COMMON_LABELS = {
     "remote_addr": _l("Address (IP)"),
     "pk": _l("Row"),
 }
+
+#: The words for the record's codes (agent states, dispositions, self-service outcomes, complaint categories,
+#: payment and delivery methods, order and callback statuses, media kinds, hang-up sides, directions, channels).
+CODE_LABELS = {
+    "logged_out": _p("agent state", "Logged out"),
+    "available": _p("agent state", "Available"),
+    "ringing": _p("agent state", "Ringing"),
+    "on_call": _p("agent state", "On call"),
+    "wrap_up": _p("agent state", "Wrap-up"),
+    "not_ready": _p("agent state", "Not ready"),
+    "break": _p("agent state", "Break"),
+    "answered": _p("disposition", "Answered"),
+    "abandoned": _p("disposition", "Abandoned"),
+    "self_service": _p("disposition", "Self-service"),
+    "ivr_abandoned": _p("disposition", "Hung up in the IVR"),
+    "ivr_hung_up": _p("disposition", "Ended by the IVR"),
+    "transferred": _p("disposition", "Transferred"),
+    "queue_full": _p("disposition", "Queue full"),
+    "callback_requested": _p("disposition", "Callback requested"),
+    "callback_claimed": _p("disposition", "Callback taken by an agent"),
+    "callback_no_answer": _p("disposition", "Callback not answered"),
+    "callback_busy": _p("disposition", "Callback line busy"),
+    "interrupted": _p("disposition", "Interrupted"),
+    "overflow_voicemail": _p("disposition", "Sent to voicemail"),
+    "overflow_callback": _p("disposition", "Offered a callback"),
+    "acd_error": _p("disposition", "System error"),
+    "sale": _p("disposition", "Sale"),
+    "enquiry": _p("disposition", "Enquiry"),
+    "complaint": _p("disposition", "Complaint"),
+    "callback": _p("disposition", "Callback"),
+    "wrong_number": _p("disposition", "Wrong number"),
+    "other": _p("disposition", "Other"),
+    "contained": _p("ivr outcome", "Served in the IVR"),
+    "to_agent": _p("ivr outcome", "To an agent"),
+    "hung_up": _p("ivr outcome", "Ended by the IVR"),
+    "product_quality": _p("complaint category", "Product quality"),
+    "service": _p("complaint category", "Service"),
+    "logistics": _p("complaint category", "Logistics"),
+    "cod": _p("payment", "Cash on delivery"),
+    "card": _p("payment", "Bank card"),
+    "alipay": _p("payment", "Alipay"),
+    "wechat": _p("payment", "WeChat Pay"),
+    "bank_transfer": _p("payment", "Bank transfer"),
+    "points": _p("payment", "Points"),
+    "courier": _p("delivery", "Standard delivery"),
+    "express": _p("delivery", "Express delivery"),
+    "pickup": _p("delivery", "Pick-up"),
+    "post": _p("delivery", "Post"),
+    "ordered": _p("order status", "Ordered"),
+    "shipped": _p("order status", "Shipped"),
+    "delivered": _p("order status", "Delivered"),
+    "settled": _p("order status", "Settled"),
+    "returned": _p("order status", "Returned"),
+    "exchanged": _p("order status", "Exchanged"),
+    "cancelled": _p("order status", "Cancelled"),
+    "pending": _p("callback status", "Pending"),
+    "scheduled": _p("callback status", "Scheduled"),
+    "in_progress": _p("callback status", "Calling"),
+    "done": _p("callback status", "Done"),
+    "failed": _p("callback status", "Failed"),
+    "tv": _p("media kind", "TV"),
+    "radio": _p("media kind", "Radio"),
+    "print": _p("media kind", "Print"),
+    "sms": _p("media kind", "SMS"),
+    "web": _p("media kind", "Web"),
+    "caller": _p("hangup side", "Caller"),
+    "agent": _p("hangup side", "Agent"),
+    "system": _p("hangup side", "System"),
+    "inbound": _p("direction", "Inbound"),
+    "outbound": _p("direction", "Outbound"),
+    "internal": _p("direction", "Internal"),
+    "call": _p("channel", "Call"),
+    "ivr": _p("channel", "IVR"),
+    "im": _p("channel", "Chat"),
+    "email": _p("channel", "E-mail"),
+    "fax": _p("channel", "Fax"),
+}
+
+
+def code_label(code: Any) -> str:
+    """A code in words in the user's language (anything that is not a known code, as it is)."""
+    if code is None:
+        return ""
+    label = CODE_LABELS.get(str(code))
+    return str(label) if label is not None else str(code)

@@ -5,8 +5,8 @@ p99 gap between a caller's key and the next prompt starting < 100 ms.
 
 Two processes, as in ``bench/esl_calls.py`` (whose helpers this reuses):
  * this process (the engine): the real ``CallServer`` on 127.0.0.1 running
-   ``IvrApplication`` with the demo menu (``menus/demo.yaml``, published with
-   ``ivr.menu.store.import_and_publish``), a ``CrmGateway`` over a scratch
+   ``IvrApplication`` (and the call recorder writing each call's CDR) with the demo menu (``menus/demo.yaml``, published with
+   ``ivr.menu.store.import_and_publish``), a ``CrmGateway`` on the engine's DB gateway over a scratch
    PostgreSQL database (``hotline_bench_<pid>``, created, migrated, seeded and
    dropped by this script) and the production prompt path
    (``RendererPromptPlayer`` -> ``PromptRenderer`` -> ``PromptBuilder`` ->
@@ -190,10 +190,11 @@ def make_gateway(factory, reactor, db: DbStats, max_threads: int):
     from twisted.internet.threads import deferToThreadPool
 
     from crm_core.db import transaction
+    from hotline.db_gateway import ThreadPoolGateway
     from ivr.crm_gateway import CrmGateway
 
-    class TimedGateway(CrmGateway):
-        """CrmGateway.run with timings (same transaction and pool; nothing else changes)."""
+    class TimedGateway(ThreadPoolGateway):
+        """The engine's DB gateway with timings (same transaction, pool and group commit; nothing else changes)."""
 
         def run(self, work, *args, **kwargs):
             self.start()
@@ -208,7 +209,7 @@ def make_gateway(factory, reactor, db: DbStats, max_threads: int):
                     prof.enable()
                 t0, c0 = time.perf_counter(), time.thread_time()
                 try:
-                    with transaction(self.factory) as session:
+                    with transaction(self.sessions) as session:
                         return work(session, *args, **kwargs)
                 except Exception:
                     db.failures += 1
@@ -218,9 +219,9 @@ def make_gateway(factory, reactor, db: DbStats, max_threads: int):
                         prof.disable()
                     db.samples.append((t0 - submitted, time.perf_counter() - t0, time.thread_time() - c0))
 
-            return deferToThreadPool(self._reactor, self._pool, in_transaction)
+            return deferToThreadPool(self.reactor, self._pool, in_transaction)
 
-    return TimedGateway(factory, reactor, max_threads=max_threads)
+    return CrmGateway(TimedGateway(factory, reactor, max_threads=max_threads))
 
 
 class OpenHoursClock:
@@ -319,6 +320,7 @@ def prerender(factory, builder, seeded, seconds: float, template: Path) -> tuple
     from crm_core.models import Customer, Order
     from ivr.crm_gateway import _order_view
     from ivr.prompts.cache import sidecar_path
+    from ivr.crm_gateway import local_date
     from ivr.runtime.flows.orders import status_prompt
     from ivr.runtime.prompts import RUNTIME_PROMPTS
 
@@ -347,7 +349,7 @@ def prerender(factory, builder, seeded, seconds: float, template: Path) -> tuple
                 put("greeting_named", lang, name=customer.name)
                 put("greeting_vip", lang, name=customer.name)
         for order in session.scalars(select(Order).order_by(Order.id)):
-            prompt_id, variables = status_prompt(_order_view(order))
+            prompt_id, variables = status_prompt(_order_view(order), lambda m: local_date(m, "Asia/Shanghai"))
             put(prompt_id, "en", **variables)
             path = put(prompt_id, "zh", **variables)
             plan.append((numbers[order.number], order.number, str(path)))
@@ -576,6 +578,8 @@ def main() -> None:
     parser.add_argument("--db-threads", type=int, default=8, help="CrmGateway pool threads (and DB connections)")
     parser.add_argument("--no-gc-freeze", action="store_true",
                         help="leave start-up objects in full GC passes (hotline.engine.settle_memory is skipped)")
+    parser.add_argument("--no-record", action="store_true",
+                        help="run without the call recorder (no CDR per call): what the call record costs")
     parser.add_argument("--switch-interval-ms", type=float, default=CallServerSettings.switch_interval_ms,
                         help="sys.setswitchinterval for the engine process (the engine's callserver setting; "
                              "CPython's own default is 5)")
@@ -677,11 +681,17 @@ def run(args: argparse.Namespace, workdir: Path, url: str, start_load: float) ->
         return files(*a, **kw).addCallback(lambda r: prompt_waits.append(time.perf_counter() - t) or r)
 
     player.files = timed_files  # type: ignore[method-assign]
-    app = IvrApplication(gateway, player, clock=OpenHoursClock(reactor), config=config)
+    from hotline.recorder import CallRecorder
+
+    # every call's CDR, as hotline.wiring builds it (--no-record: without it, to see what the record costs)
+    recorder = None if args.no_record else CallRecorder(gateway.db, reactor)
+    app = IvrApplication(gateway, player, clock=OpenHoursClock(reactor), config=config, recorder=recorder)
     handled, peak = [0], [0]
 
     async def handle(call) -> None:
         try:
+            if recorder is not None:
+                recorder.entered(call)  # what the engine's CallRouter does first
             await app.handle(call)
         finally:
             handled[0] += 1

@@ -80,12 +80,12 @@ async def _deliver(reactor, sessions, expected: int, label: str) -> dict[str, fl
     """Run a dispatcher with the capture gateway until ``expected`` more messages are delivered."""
     from twisted.internet import task
 
-    from ivr.crm_gateway import CrmGateway
+    from hotline.db_gateway import ThreadPoolGateway
     from messaging.channels.capture import CaptureAdapter
     from messaging.dispatcher import Dispatcher, DispatchPolicy
     from messaging.gateways import CAPTURE_RATE
 
-    gateway = CrmGateway(sessions, reactor, max_threads=8)
+    gateway = ThreadPoolGateway(sessions, reactor, max_threads=8)
     gateway.start()
     dispatcher = Dispatcher(gateway, clock=reactor, policy=DispatchPolicy(batch=500, poll_interval=0.05))
     dispatcher.add_lane("sms", CaptureAdapter(gateway, reactor), rate=CAPTURE_RATE, burst=CAPTURE_RATE)

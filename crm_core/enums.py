@@ -142,6 +142,23 @@ class AgentState(StrEnum):
     BREAK = "break"
 
 
+class IvrOutcome(StrEnum):
+    """How a call's self-service ended (``call_detail_records.ivr_outcome``)."""
+
+    CONTAINED = "contained"  # served in the IVR and ended there
+    TO_AGENT = "to_agent"  # handed to the ACD
+    ABANDONED = "abandoned"  # the caller hung up in the IVR before being served
+    HUNG_UP = "hung_up"  # the IVR ended the call unserved (hang-up node, rejected caller, failure)
+
+
+class HangupSide(StrEnum):
+    """Who ended a call (``call_detail_records.hangup_side``)."""
+
+    CALLER = "caller"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
 class AuditAction(StrEnum):
     """The usual actions of the admin audit log (the column is free text: views add their own, e.g. login)."""
 

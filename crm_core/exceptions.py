@@ -100,6 +100,18 @@ class MissingShippingInfo(InvalidInput):
     error_id = "missing-shipping-info"
 
 
+class QuoteChanged(CrmError):
+    """The prices or promotions changed between an order's read-back and its placing."""
+
+    error_id = "quote-changed"
+
+
+class CallbackTaken(CrmError):
+    """Another agent holds this callback request."""
+
+    error_id = "callback-taken"
+
+
 class CustomerBlacklisted(CrmError):
     error_id = "customer-blacklisted"
 

@@ -33,7 +33,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.python.failure import Failure
 
-from freeswitch.call_apps import CallApps
+from freeswitch.call_apps import CallApps, ExecuteComplete
 from freeswitch.dtmf import Dtmf, DtmfHandler, DtmfStream
 from freeswitch.esl.errors import CallHungUp, CommandError, CommandTimeout, ConnectionLost
 from freeswitch.esl.events import Event, parse_plain_headers
@@ -61,26 +61,6 @@ class CallChannel(Protocol):
                      body: bytes | str | None = None, *, kind: str = "command") -> defer.Deferred: ...
 
     def api(self, command: str) -> defer.Deferred: ...
-
-
-class ExecuteComplete(Event):
-    """The ``CHANNEL_EXECUTE_COMPLETE`` that ended an ``execute``: an :class:`Event` with shortcuts."""
-
-    __slots__ = ()
-
-    @property
-    def application(self) -> str:
-        return self.headers.get("Application", "")
-
-    @property
-    def response(self) -> str:
-        """``Application-Response`` (``_none_`` for most apps, ``FILE PLAYED`` for playback)."""
-        return self.headers.get("Application-Response", "")
-
-    @property
-    def variables(self) -> dict[str, str]:
-        """Every ``variable_*`` header, without the prefix."""
-        return {k[9:]: v for k, v in self.headers.items() if k.startswith("variable_")}
 
 
 class HungUpDuringExecute(CallHungUp):

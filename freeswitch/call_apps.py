@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-if TYPE_CHECKING:
-    from freeswitch.call import ExecuteComplete
+from freeswitch.esl.events import Event
 
 #: Dial outcomes that mean the far end answered and was bridged.
 _BRIDGED = frozenset({"SUCCESS", "ANSWER"})
@@ -117,6 +116,26 @@ def file_list(files: str | Sequence[str]) -> str:
     return "file_string://" + "!".join(files)
 
 
+class ExecuteComplete(Event):
+    """The ``CHANNEL_EXECUTE_COMPLETE`` that ended an ``execute``: an :class:`Event` with shortcuts."""
+
+    __slots__ = ()
+
+    @property
+    def application(self) -> str:
+        return self.headers.get("Application", "")
+
+    @property
+    def response(self) -> str:
+        """``Application-Response`` (``_none_`` for most apps, ``FILE PLAYED`` for playback)."""
+        return self.headers.get("Application-Response", "")
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """Every ``variable_*`` header, without the prefix."""
+        return {k[9:]: v for k, v in self.headers.items() if k.startswith("variable_")}
+
+
 class CallApps:
     """Typed application methods mixed into :class:`freeswitch.call.Call`."""
 
@@ -137,7 +156,7 @@ class CallApps:
 
     def playback(self, files: str | Sequence[str]) -> defer.Deferred:
         """Play one file or a list in order; Deferred of :class:`PlaybackResult`."""
-        def result(event: "ExecuteComplete") -> PlaybackResult:
+        def result(event: ExecuteComplete) -> PlaybackResult:
             return PlaybackResult(event.response, event.variable("playback_terminator_used") or None)
         return self.execute("playback", file_list(files)).addCallback(result)
 
@@ -199,7 +218,7 @@ class CallApps:
 
     def transfer(self, extension: str, dialplan: str = "XML", context: str = "default") -> defer.Deferred:
         """Send the call to another extension; the call leaves this socket's control."""
-        def moved(event: "ExecuteComplete") -> "ExecuteComplete":
+        def moved(event: ExecuteComplete) -> ExecuteComplete:
             self.transferred = True
             return event
         return self.execute("transfer", f"{extension} {dialplan} {context}").addCallback(moved)

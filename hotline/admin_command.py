@@ -28,15 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Run one admin action; returns the exit code."""
-    from admin.app import create_app
     from admin.extensions import db
+    from hotline.admin_config import create_admin_app
 
     try:
         require_schema(database_url(settings))
     except StartupError as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings)
+    app = create_admin_app(settings)
     if args.admin_command == "create-user":
         from sqlalchemy import select
 

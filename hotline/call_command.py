@@ -45,9 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="caller id name")
     parser.add_argument("--lang", choices=["auto", "zh", "en"], default="auto",
                         help="voice for 'say' (auto: Mandarin when the words have Chinese characters)")
-    parser.add_argument("--host", help="simulator event socket host (default: sim.host)")
-    parser.add_argument("--port", type=int, help="simulator event socket port (default: sim.port)")
-    parser.add_argument("--password", help="event socket password (default: sim.password)")
+    parser.add_argument("--host", help="simulator event socket host (default: switch.host)")
+    parser.add_argument("--port", type=int, help="simulator event socket port (default: switch.port)")
+    parser.add_argument("--password", help="event socket password (default: switch.password)")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
     parser.add_argument("--json", action="store_true", help="print the final transcript as JSON")
 
@@ -169,9 +169,9 @@ def _show(frame: Any, uuid: str) -> bool:
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
-    host = args.host or settings.sim.host
-    port = args.port if args.port is not None else settings.sim.port
-    password = args.password or settings.sim.password
+    host = args.host or settings.switch.host
+    port = args.port if args.port is not None else settings.switch.port
+    password = args.password or settings.switch.password
     try:
         client = BlockingEsl(host, port, password, timeout=args.timeout)
     except EslRefused as exc:

@@ -112,11 +112,11 @@ class Engine:
         self.ports["callserver"] = port.getHost().port
 
         switch_host, switch_port, password = settings.switch.host, settings.switch.port, settings.switch.password
-        if settings.switch.mode == "sim":
+        if settings.switch.mode == "sim":  # the simulator listens where the switch client connects: one setting
             from freeswitch.sim.simulator import Simulator
 
             self.simulator = Simulator(
-                self.reactor, host=settings.sim.host, port=settings.sim.port, password=settings.sim.password,
+                self.reactor, host=switch_host, port=switch_port, password=password,
                 socket_host=settings.callserver.host, socket_port=self.ports["callserver"],
                 sounds_dir=settings.sim.sounds_dir, recordings_dir=settings.sim.recordings_dir,
             )
@@ -124,9 +124,8 @@ class Engine:
             from ivr.prompts.switch_prompts import switch_prompts_dir
 
             install_dialplan(self.simulator, prompts_dir=switch_prompts_dir(settings.tts.cache_dir))
-            self.ports["sim"] = listening("the switch simulator's event socket", "sim.port", settings.sim.host,
-                                          settings.sim.port, self.simulator.start)
-            switch_host, switch_port, password = settings.sim.host, self.ports["sim"], settings.sim.password
+            self.ports["sim"] = switch_port = listening("the switch simulator's event socket", "switch.port",
+                                                        switch_host, switch_port, self.simulator.start)
 
         self.switch = Switch(
             TCP4ClientEndpoint(self.reactor, switch_host, switch_port),
@@ -142,17 +141,17 @@ class Engine:
         settle_memory()
 
     def _start_web(self) -> None:
-        from admin.app import create_app
         from admin.bootstrap import DEMO_USERS, describe, ensure_admin_user
         from admin.web import build_site
         from crm_core.db import transaction
+        from hotline.admin_config import create_admin_app
 
         with transaction(self.sessions) as session:
             created = ensure_admin_user(session)
         from admin.bridge import EngineBridge, install
         from admin.sse import EventStreamResource
 
-        app = create_app(self.settings)
+        app = create_admin_app(self.settings)
         install(app, EngineBridge(self.reactor, lambda name: getattr(self, name, None), self.events))
         site = build_site(self.reactor, self.reactor.getThreadPool(), app)
         site.resource.putChild(b"events", EventStreamResource(

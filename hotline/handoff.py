@@ -20,6 +20,25 @@ from acd.exceptions import AcdError
 
 log = logging.getLogger(__name__)
 
+
+def queue_announcer(prompts: Any) -> Callable[[Any, int, "float | None"], Any]:
+    """The ACD's position / expected-wait announcement in the caller's language, from the prompt catalogue
+    (``queue_position``, ``queue_position_no_estimate``, ``queue_next``); Deferred of the files to play."""
+    from acd.estimator import round_for_announcement
+
+    def announce(caller: Any, position: int, expected_wait: float | None) -> Any:
+        ahead = max(0, position - 1)
+        language = getattr(caller, "language", None) or "zh"
+        if ahead == 0:
+            return prompts.files("queue_next", language)
+        minutes = round_for_announcement(expected_wait)
+        if minutes is None:
+            return prompts.files("queue_position_no_estimate", language, position=ahead)
+        return prompts.files("queue_position", language, position=ahead, wait=minutes)
+
+    return announce
+
+
 #: Prompt ids (prompts/catalogue or the IVR's runtime texts) per outcome kind.
 OUTCOME_PROMPTS = {"full": "queue_still_waiting", "failed": "system_error", "overflow": "system_error"}
 
@@ -56,7 +75,8 @@ class AcdHandoff:
             customer["id"] = request.customer_id
         if request.vip:
             customer["member_level"] = "vip"
-        path = f"ivr:{request.reason}" + (f">{request.media_source}" if request.media_source else "")
+        # the menu nodes the caller went through, as the desk shows them ("language>main>agent")
+        path = ">".join(getattr(request, "path", ()) or ()) or None
         await self._stay(call, queue, request.language, lambda leg: self.acd.enqueue(
             leg, queue, skills={name: self.skill_level for name in request.skills}, customer=customer,
             priority=PRIORITY_VIP if request.vip else PRIORITY_NORMAL, ivr_path=path, language=request.language))

@@ -91,18 +91,15 @@ def dispatch(settings: Settings) -> int:
 
     from crm_core.db import make_engine, session_factory
     from freeswitch.switch import Switch
-    from ivr.crm_gateway import CrmGateway
+    from hotline.db_gateway import ThreadPoolGateway
     from messaging.service import MessagingService
 
     engine = make_engine(database_url(settings), pool_size=settings.db.pool_size)
-    gateway = CrmGateway(session_factory(engine), reactor, max_threads=settings.db.pool_size,
-                         region=settings.crm.default_region)
+    gateway = ThreadPoolGateway(session_factory(engine), reactor, max_threads=settings.db.pool_size)
     gateway.start()
     switch = None
     if "freeswitch" in (settings.fax.gateway, settings.voice.gateway):
         host, port, password = (settings.switch.host, settings.switch.port, settings.switch.password)
-        if settings.switch.mode == "sim":
-            host, port, password = settings.sim.host, settings.sim.port, settings.sim.password
         switch = Switch(TCP4ClientEndpoint(reactor, host, port), password, clock=reactor,
                         events=("CHANNEL_HANGUP_COMPLETE",), command_timeout=settings.switch.command_timeout)
         switch.start()

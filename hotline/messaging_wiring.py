@@ -1,7 +1,7 @@
 """Messaging in the engine: the outbox dispatcher, fax in, gateway callbacks, built on the engine's parts.
 
-Messaging reuses the engine's one database gateway (the IVR's ``CrmGateway``)
-and its switch client; it starts once the switch client exists (the fax
+Messaging reuses the engine's one database gateway (through the IVR's ``CrmGateway``, whose
+``on_message_queued`` wakes the outbox) and its switch client; it starts once the switch client exists (the fax
 lanes originate through it, the fax inbox listens on it). In demo mode the
 simulator's fax number writes received faxes into ``fax.spool_dir``, like
 ``$${hotline_fax_dir}`` on a real switch.

@@ -58,8 +58,8 @@ def _print_banner(engine: Engine) -> None:
     lines = [f"Hotline engine running (database: {engine.db_engine.url.render_as_string()})",
              f"  call server (FreeSWITCH 'socket ... async full' target): {settings.callserver.host}:{ports['callserver']}"]
     if engine.simulator is not None:
-        lines.append(f"  switch simulator event socket: {settings.sim.host}:{ports['sim']} "
-                     f"(password {settings.sim.password})\n    try: .venv/bin/hotline call --from {SAMPLE_CALLER} "
+        lines.append(f"  switch simulator event socket: {settings.switch.host}:{ports['sim']} "
+                     f"(password {settings.switch.password})\n    try: .venv/bin/hotline call --from {SAMPLE_CALLER} "
                      f"--to {SAMPLE_HOTLINE} --script '{SAMPLE_SCRIPT}'")
     else:
         lines.append(f"  FreeSWITCH event socket: {settings.switch.host}:{settings.switch.port}")

@@ -5,15 +5,22 @@ for it is ``HOTLINE_<SECTION>_<KEY>`` in upper case, so ``db.url`` is
 ``HOTLINE_DB_URL``. Defaults run on one machine with no setup: SQLite under
 ``var/``, the built-in switch simulator, the admin UI on 127.0.0.1:8080.
 A bad value stops start-up with a message naming the key and what is wrong.
+
+Every file the engine writes lives under ``var_dir`` unless a setting names
+another place: a path setting left empty is filled in from ``var_dir`` (the
+database, prompt audio, recordings, uploaded prompt recordings, the
+simulator's folders), so one ``HOTLINE_VAR_DIR`` moves them all.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -29,7 +36,7 @@ WELL_KNOWN_SWITCH_PASSWORDS = frozenset({"ClueCon", ""})
 
 @dataclass(frozen=True)
 class DbSettings:
-    url: str = "sqlite:///var/hotline.db"
+    url: str = ""  # empty: sqlite:///<var_dir>/hotline.db
     pool_size: int = 8
     echo: bool = False
 
@@ -59,15 +66,22 @@ class CallServerSettings:
 
 @dataclass(frozen=True)
 class SimSettings:
-    """The switch simulator (``hotline sim`` or in-process when switch.mode = sim)."""
+    """The switch simulator (``hotline sim`` or in-process when switch.mode = sim).
 
-    host: str = "127.0.0.1"
-    port: int = 8021
-    password: str = "ClueCon"
-    socket_host: str = "127.0.0.1"
-    socket_port: int = 8084
-    sounds_dir: str = "var/sim/sounds"
-    recordings_dir: str = "var/sim/recordings"
+    It listens where the engine's switch client connects (``switch.host``,
+    ``switch.port``, ``switch.password``) and its numbers' ``socket`` app
+    connects to the CallServer (``callserver.host``/``port``): one setting each.
+    """
+
+    sounds_dir: str = ""  # empty: <var_dir>/sim/sounds
+    recordings_dir: str = ""  # empty: <var_dir>/sim/recordings
+
+
+#: Settings that once existed, and what replaced them (named in the error a stale file or variable gets).
+REMOVED = {
+    ("sim", "host"): "switch.host", ("sim", "port"): "switch.port", ("sim", "password"): "switch.password",
+    ("sim", "socket_host"): "callserver.host", ("sim", "socket_port"): "callserver.port",
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +122,7 @@ class CrmSettings:
 
 @dataclass(frozen=True)
 class TtsSettings:
-    cache_dir: str = "var/prompts"
+    cache_dir: str = ""  # empty: <var_dir>/prompts (rendered prompt audio; FreeSWITCH must be able to read it)
     voice_zh: str = "sit/cmn-latn-pinyin"
     voice_en: str = "gmw/en-us"
 
@@ -129,7 +143,7 @@ class MessagingSettings:
     retry_base: float = 30.0
     retry_max: float = 3600.0
     sweep_interval: float = 30.0
-    store_dir: str = "var/messaging"
+    store_dir: str = ""  # empty: <var_dir>/messaging (rendered fax documents)
 
 
 @dataclass(frozen=True)
@@ -190,8 +204,8 @@ class FaxSettings:
     rate_per_second: float = 1.0
     compression: str = "group4"
     font_path: str = ""
-    spool_dir: str = "var/fax/spool"
-    store_dir: str = "var/fax"
+    spool_dir: str = ""  # empty: <var_dir>/fax/spool (where rxfax writes; the switch must be able to)
+    store_dir: str = ""  # empty: <var_dir>/fax (filed faxes: TIFF, PDF, thumbnail)
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,58 @@ class VoiceSettings:
     originate_timeout: int = 45
     max_concurrent: int = 4
     rate_per_second: float = 2.0
+
+
+@dataclass(frozen=True)
+class IvrSettings:
+    """The IVR engine-wide (menus themselves are data, edited in the admin UI)."""
+
+    menu: str = "main"  # the published menu calls run
+    #: where callers' recordings (voicemail, complaints, speech) go when the call does not say
+    #: (a real FreeSWITCH's dialplan sets hotline_recordings_dir from vars.xml: that wins); empty: <var_dir>/recordings
+    recordings_dir: str = ""
+    #: uploaded prompt recordings that replace TTS (admin: IVR audio); empty: <var_dir>/prompt-recordings
+    prompt_recordings_dir: str = ""
+    type_ahead: bool = True  # keys pressed during a greeting or announcement answer the next menu
+    input_timeout: float = 6.0  # seconds to wait for a key at a prompt
+    digit_timeout: float = 3.0  # seconds between the digits of a number
+    retries: int = 2  # failed answers to an in-flow question before an agent takes over
+    max_order_quantity: int = 20
+    complaint_max_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class AcdSettings:
+    """Queues the IVR names and the virtual-hold callback offer."""
+
+    default_queue: str = "sales"  # where a hand-off goes when its queue is not an ACD queue
+    queue_aliases: str = "general=sales"  # IVR queue name = ACD queue, comma-separated
+    callback_after: float = 120.0  # offer a callback when the expected wait exceeds this (s); 0: never
+    callback_dial_template: str = "loopback/{number}"  # production: sofia/gateway/<trunk>/{number}
+    announce_every: float = 30.0  # position / expected wait announcements (s); 0: never
+
+    def aliases(self) -> dict[str, str]:
+        """``queue_aliases`` as a mapping."""
+        out = {}
+        for item in filter(None, (part.strip() for part in self.queue_aliases.split(","))):
+            name, sep, target = item.partition("=")
+            if not sep or not name.strip() or not target.strip():
+                raise SettingsError(f"acd.queue_aliases: expected name=queue, got {item!r}")
+            out[name.strip()] = target.strip()
+        return out
+
+
+@dataclass(frozen=True)
+class CenterSettings:
+    """The contact center itself."""
+
+    timezone: str = "Asia/Shanghai"  # report days, the wallboard clock, business hours defaults, ACD day roll-over
+
+    def utc_offset_minutes(self, at: Any = None) -> int:
+        """Minutes east of UTC in the center's time zone (now, or at the aware datetime ``at``)."""
+        moment = at or dt.datetime.now(dt.timezone.utc)
+        offset = moment.astimezone(ZoneInfo(self.timezone)).utcoffset() or dt.timedelta(0)
+        return int(offset.total_seconds() // 60)
 
 
 @dataclass(frozen=True)
@@ -221,7 +287,28 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     fax: FaxSettings = field(default_factory=FaxSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    ivr: IvrSettings = field(default_factory=IvrSettings)
+    acd: AcdSettings = field(default_factory=AcdSettings)
+    center: CenterSettings = field(default_factory=CenterSettings)
     var_dir: str = "var"
+
+    def __post_init__(self) -> None:
+        """Fill path settings left empty from ``var_dir``."""
+        var = Path(self.var_dir)
+        defaults = {
+            "db": {"url": f"sqlite:///{var / 'hotline.db'}"},
+            "tts": {"cache_dir": str(var / "prompts")},
+            "sim": {"sounds_dir": str(var / "sim" / "sounds"), "recordings_dir": str(var / "sim" / "recordings")},
+            "ivr": {"recordings_dir": str(var / "recordings"),
+                    "prompt_recordings_dir": str(var / "prompt-recordings")},
+            "messaging": {"store_dir": str(var / "messaging")},
+            "fax": {"spool_dir": str(var / "fax" / "spool"), "store_dir": str(var / "fax")},
+        }
+        for section, values in defaults.items():
+            current = getattr(self, section)
+            missing = {key: value for key, value in values.items() if not getattr(current, key)}
+            if missing:
+                object.__setattr__(self, section, replace(current, **missing))
 
 
 def _convert(section: str, key: str, raw: Any, kind: type) -> Any:
@@ -257,6 +344,13 @@ _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 
 def _build_section(section: str, cls: type, values: Mapping[str, Any], env: Mapping[str, str]) -> Any:
     known = {f.name: f for f in fields(cls)}
+    for key in values:
+        if (section, key) in REMOVED:
+            raise SettingsError(f"[{section}] {key}: no longer a setting; use {REMOVED[section, key]}")
+    for (old_section, key), new in REMOVED.items():
+        if old_section == section and f"HOTLINE_{section.upper()}_{key.upper()}" in env:
+            raise SettingsError(f"HOTLINE_{section.upper()}_{key.upper()} is no longer read; use "
+                                f"HOTLINE_{new.replace('.', '_').upper()}")
     unknown = set(values) - set(known)
     if unknown:
         raise SettingsError(f"[{section}]: unknown key(s) {', '.join(sorted(unknown))}")
@@ -326,8 +420,6 @@ def validate(settings: Settings) -> None:
     for name, port in (
         ("switch.port", settings.switch.port),
         ("callserver.port", settings.callserver.port),
-        ("sim.port", settings.sim.port),
-        ("sim.socket_port", settings.sim.socket_port),
         ("admin.port", settings.admin.port),
     ):
         if not 0 <= port <= 65535:
@@ -339,6 +431,26 @@ def validate(settings: Settings) -> None:
         raise SettingsError("crm.blacklist_threshold must be at least 1")
     if not 0.0 <= settings.asr.confidence <= 1.0:
         raise SettingsError("asr.confidence must be between 0 and 1")
+    try:
+        ZoneInfo(settings.center.timezone)
+    except (KeyError, ValueError):
+        raise SettingsError(f"center.timezone: unknown time zone {settings.center.timezone!r} "
+                            "(an IANA name such as Asia/Shanghai)") from None
+    ivr = settings.ivr
+    if ivr.input_timeout <= 0 or ivr.digit_timeout <= 0:
+        raise SettingsError("ivr.input_timeout and ivr.digit_timeout must be more than 0 seconds")
+    if not 0 <= ivr.retries <= 10:
+        raise SettingsError("ivr.retries must be between 0 and 10")
+    if ivr.max_order_quantity < 1 or ivr.complaint_max_seconds < 5:
+        raise SettingsError("ivr.max_order_quantity must be at least 1 and ivr.complaint_max_seconds at least 5")
+    acd = settings.acd
+    acd.aliases()  # refuses a malformed list
+    if not acd.default_queue.strip():
+        raise SettingsError("acd.default_queue must name a queue")
+    if acd.callback_after < 0 or acd.announce_every < 0:
+        raise SettingsError("acd.callback_after and acd.announce_every must be 0 (never) or more seconds")
+    if "{number}" not in acd.callback_dial_template:
+        raise SettingsError("acd.callback_dial_template must contain {number}")
     validate_messaging(settings)
 
 

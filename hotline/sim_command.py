@@ -1,9 +1,9 @@
-"""``hotline sim``: run the FreeSWITCH simulator on its own (event socket on sim.host:sim.port).
+"""``hotline sim``: run the FreeSWITCH simulator on its own (event socket on switch.host:switch.port).
 
 Useful to develop against the engine without a real switch, or to let a
 second engine process connect to it. Calls placed with ``hotline call`` (or
 ``api sim call`` from any ESL client) run the number's dialplan, by default
-``socket <sim.socket_host>:<sim.socket_port> async full``; hotline numbers
+``socket <callserver.host>:<callserver.port> async full``; hotline numbers
 (400...) as ``dialplans/public/hotline.xml`` routes them, so an engine can be
 restarted under live calls (see ``hotline.sim_dialplan``).
 """
@@ -20,11 +20,11 @@ log = logging.getLogger("hotline.sim")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="event socket address (default: sim.host)")
-    parser.add_argument("--port", type=int, help="event socket port (default: sim.port)")
-    parser.add_argument("--password", help="event socket password (default: sim.password)")
+    parser.add_argument("--host", help="event socket address (default: switch.host)")
+    parser.add_argument("--port", type=int, help="event socket port (default: switch.port)")
+    parser.add_argument("--password", help="event socket password (default: switch.password)")
     parser.add_argument("--socket", dest="socket_target", metavar="HOST:PORT",
-                        help="where numbers' 'socket' app connects (default: sim.socket_host:socket_port)")
+                        help="where numbers' 'socket' app connects (default: callserver.host:callserver.port)")
     parser.add_argument("--phone", action="append", default=[], metavar="EXT",
                         help="register an agent phone user/EXT that answers after 1 s (repeatable)")
     parser.add_argument("--target", action="append", default=[], metavar="PATTERN=SPEC",
@@ -37,15 +37,15 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     from freeswitch.sim.simulator import Simulator
 
     sim_settings = settings.sim
-    socket_host, socket_port = sim_settings.socket_host, sim_settings.socket_port
+    socket_host, socket_port = settings.callserver.host, settings.callserver.port
     if args.socket_target:
         host, _, port = args.socket_target.rpartition(":")
         socket_host, socket_port = host or socket_host, int(port)
     sounds = Path(sim_settings.sounds_dir)
     recordings = Path(sim_settings.recordings_dir)
     recordings.mkdir(parents=True, exist_ok=True)
-    sim = Simulator(reactor, host=args.host or sim_settings.host, port=args.port if args.port is not None
-                    else sim_settings.port, password=args.password or sim_settings.password,
+    sim = Simulator(reactor, host=args.host or settings.switch.host, port=args.port if args.port is not None
+                    else settings.switch.port, password=args.password or settings.switch.password,
                     socket_host=socket_host, socket_port=socket_port, sounds_dir=sounds, recordings_dir=recordings)
     from hotline.sim_dialplan import install as install_dialplan
     from ivr.prompts.switch_prompts import switch_prompts_dir

@@ -10,9 +10,10 @@ this module the one place that decides what a call runs:
 * everything else runs the IVR, whose agent hand-off is the ACD
   (:class:`hotline.handoff.AcdHandoff`).
 
-The ACD is built here with its record (agent state log, CDRs, previous-agent
-history, callback requests) on the engine's session factory through its own
-bounded thread pool; queues and agents are loaded from the database at start
+The engine has one database gateway (:class:`hotline.db_gateway.ThreadPoolGateway`,
+``db.pool_size`` threads) shared by the IVR's ``CrmGateway`` and the ACD's
+record (agent state log, CDRs, previous-agent history, callback requests);
+queues and agents are loaded from the database at start
 (before the reactor serves any call), agent states are recovered from the
 state log, reconciliation against ``show channels`` runs periodically, and
 ``/metrics`` is mounted beside the admin UI. In demo mode (``switch.mode ==
@@ -34,17 +35,15 @@ log = logging.getLogger(__name__)
 #: Demo agent phones: answer after this many seconds, talk this long.
 DEMO_ANSWER_AFTER = 3.0
 DEMO_TALK_SECONDS = 20.0
-#: IVR queue names that are not ACD queues (the demo menu's "general").
-QUEUE_ALIASES = {"general": "sales"}
 
 
 @dataclass
 class AcdService:
-    """The ACD and what keeps it running (pool, reconciler); ``stop()`` at shutdown."""
+    """The ACD and what keeps it running (reconciler, feeds); ``stop()`` at shutdown."""
 
     acd: Any
-    pool: Any
     gateway: Any
+    recorder: Any = None  # the call recorder (hotline/recorder.py): every call's CDR
     reconciler: Any = None
     recovery: Any = None  # Deferred of acd.resume.Recovery, once the switch answered after start
     features: Any = None
@@ -66,8 +65,6 @@ class AcdService:
                 stop()
             except Exception:
                 log.exception("ACD stop step failed")
-        if self.pool.started:
-            self.pool.stop()
 
 
 def metrics_resource(metrics_text: Callable[[], str]) -> Any:
@@ -86,42 +83,38 @@ def metrics_resource(metrics_text: Callable[[], str]) -> Any:
     return MetricsResource()
 
 
-def build_acd(engine: Any, prompts: Any = None) -> AcdService:
-    """The ACD on the engine's database, loaded, recovered and (once the engine started) reconciling."""
-    from twisted.python.threadpool import ThreadPool
-
+def build_acd(engine: Any, gateway: Any, prompts: Any = None, recorder: Any = None) -> AcdService:
+    """The ACD on the engine's database gateway, reporting to the call recorder, loaded, recovered and (once the
+    engine started) reconciling."""
     from acd import Acd
     from acd.callbacks import CallbackDialer, CallbackPolicy
     from acd.reconcile import Reconciler, recover
-    from acd.store import DbCallbacks, DbCdr, DbHistory, DbStateLog, ThreadPoolGateway, configure, last_states, \
-        load_agents, load_queue_configs
+    from acd.store import DbCallbacks, DbHistory, DbStateLog, configure, last_states, load_agents, load_queue_configs
     from crm_core.db import transaction
+    from hotline.recorder import CallRecorder
 
     settings, reactor = engine.settings, engine.reactor
-    pool = ThreadPool(minthreads=0, maxthreads=max(2, settings.db.pool_size // 2), name="acd-db")
-    pool.start()
-    gateway = ThreadPoolGateway(reactor, pool, engine.sessions)
-    policy = CallbackPolicy()
-    extra: dict[str, Any] = {}
-    if prompts is not None:  # position announcements in Hotline's own voice, not the switch's stock sounds
-        from hotline.announcements import RenderedAnnouncer
-
-        extra["announcer"] = announcer = RenderedAnnouncer(prompts)
-        announcer.start()
-    acd = Acd(reactor, state_log=DbStateLog(gateway), cdr=DbCdr(gateway), history=DbHistory(gateway),
-              callback_store=DbCallbacks(gateway), callback_policy=policy, **extra)
+    policy = CallbackPolicy(dial_template=settings.acd.callback_dial_template)
+    recorder = recorder or CallRecorder(gateway, reactor)
+    acd = Acd(reactor, state_log=DbStateLog(gateway), cdr=recorder, history=DbHistory(gateway),
+              callback_store=DbCallbacks(gateway, region=settings.crm.default_region), callback_policy=policy,
+              utc_offset=settings.center.utc_offset_minutes() * 60)
     # start-up only, before any call: one synchronous read of the configuration and the state log
     with transaction(engine.sessions) as session:
-        queues = load_queue_configs(session, callback_after=120.0)
+        queues = load_queue_configs(session, callback_after=settings.acd.callback_after or None,
+                                    announce_every=settings.acd.announce_every or None)
         agents = load_agents(session)
         changes = last_states(session)
     configure(acd, queues, agents)
     recover(acd, changes, [])  # no switch yet: ringing/on-call agents come back available; the reconciler checks
-    service = AcdService(acd, pool, gateway)
+    service = AcdService(acd, gateway, recorder=recorder)
     acd.callbacks.switch = lambda: engine.switch
     acd.callbacks.dialer = CallbackDialer(
         lambda: engine.switch, lambda: f"{settings.callserver.host}:{engine.ports['callserver']}", reactor, policy)
-    if prompts is not None:
+    if prompts is not None:  # what waiting callers hear, in their language, from the prompt catalogue
+        from hotline.handoff import queue_announcer
+
+        acd.announcer = queue_announcer(prompts)
         acd.callbacks.prompt = lambda caller, ewt: prompts.files("callback_offer", caller.language or "zh")
     service.reconciler = Reconciler(acd, lambda: engine.switch.show_channels(), reactor, interval=30.0)
     engine.web_resources[b"metrics"] = metrics_resource(service.metrics_text)
@@ -135,16 +128,17 @@ def build_acd(engine: Any, prompts: Any = None) -> AcdService:
     # never offer a caller to an agent whose phone has a live call (agent phones: profile "agents"; "sim" in demo)
     service.phones = attach_phones(acd, PhoneLines(("sim",) if settings.switch.mode == "sim" else ("agents",)))
     service.reconciler.watchers.append(service.phones.prune)
+    service.reconciler.watchers.append(recorder.watch)
 
     def started(engine: Any) -> None:
         for name in ("CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"):
             engine.switch.subscribe(name, service.phones.on_event)
         service.reconciler.start(now=False)
-        resume_after_restart(engine, service)
+        resume_after_restart(engine, service, recorder)
         if engine.events is not None:  # the wallboard: ACD snapshots pushed on SSE topic "wallboard" every 2 s
             from admin.reports.live import WallboardFeed
 
-            feed = WallboardFeed(acd, engine.events, reactor)
+            feed = WallboardFeed(acd, engine.events, reactor, timezone=settings.center.timezone)
             feed.start()
             service.stops.append(feed.stop)
         if settings.switch.mode == "sim" and engine.simulator is not None:
@@ -156,20 +150,30 @@ def build_acd(engine: Any, prompts: Any = None) -> AcdService:
     return service
 
 
-def resume_after_restart(engine: Any, service: AcdService) -> Any:
-    """Once the switch answers: callers and callbacks the last engine left behind go back in line (acd/resume.py)."""
-    from acd.resume import LOOKBACK
-    from acd.store import open_callbacks, open_queue_calls, ts
+def resume_after_restart(engine: Any, service: AcdService, recorder: Any = None) -> Any:
+    """Once the switch answers: callers and callbacks the last engine left behind go back in line
+    (acd/resume.py), and the call records it left open are closed or followed to their end (the recorder)."""
+    from acd.resume import LOOKBACK, OpenCall
+    from acd.store import epoch, open_callbacks, ts
+    from crm_core.services.calls import close_stale_calls, unfinished_calls
 
     acd = service.acd
 
     def read(session: Any) -> tuple[list, list]:
-        return open_queue_calls(session, ts(acd.clock.seconds()) - LOOKBACK), open_callbacks(session)
+        now = ts(acd.clock.seconds())
+        close_stale_calls(session, before=now - LOOKBACK, at=now)  # no engine remembers calls that old
+        return unfinished_calls(session, now - LOOKBACK), open_callbacks(session)
 
     async def run() -> Any:
         await engine.switch.when_connected()
-        open_calls, callbacks = await service.gateway.run(read)
-        return await acd.resumer.recover(engine.switch, open_calls, callbacks)
+        rows, callbacks = await service.gateway.run(read)
+        queued = [OpenCall(r.uuid, r.queue, epoch(r.entered_at), r.answered, r.agent_id) for r in rows
+                  if r.queued and r.direction == "inbound"]
+        recovery = await acd.resumer.recover(engine.switch, queued, callbacks)
+        if recorder is not None:
+            ours = {c.uuid for c in queued}
+            await recorder.recover(engine.switch, [r.uuid for r in rows if r.uuid not in ours])
+        return recovery
 
     d = defer.ensureDeferred(run())
     d.addErrback(lambda f: log.error("restart recovery failed: %s", f.getTraceback()))
@@ -198,6 +202,7 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
     """The call handler for this engine: feature codes, callback legs, else the IVR handing off to the ACD."""
     from acd.features import FeatureHandler
     from hotline.handoff import AcdHandoff
+    from hotline.db_gateway import ThreadPoolGateway
     from ivr.asr.service import AsrService
     from ivr.crm_gateway import CrmGateway
     from ivr.prompts.renderer import PromptBuilder, PromptRenderer
@@ -205,9 +210,11 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
     from ivr.runtime.prompts import RendererPromptPlayer
 
     settings, reactor = engine.settings, engine.reactor
-    gateway = CrmGateway(engine.sessions, reactor, max_threads=settings.db.pool_size)
-    gateway.start()
-    reactor.addSystemEventTrigger("after", "shutdown", gateway.stop)
+    db = ThreadPoolGateway(engine.sessions, reactor, max_threads=settings.db.pool_size)
+    db.start()
+    reactor.addSystemEventTrigger("after", "shutdown", db.stop)
+    gateway = CrmGateway(db, region=settings.crm.default_region, blacklist_threshold=settings.crm.blacklist_threshold,
+                         points_per_yuan=settings.crm.points_per_yuan, timezone=settings.center.timezone)
     renderer = PromptRenderer(PromptBuilder.from_settings(settings), reactor)
     renderer.start()
     prompts = RendererPromptPlayer(renderer)
@@ -221,44 +228,62 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
         asr.warm_up().addErrback(lambda f: log.error("speech model failed to load: %s", f.getErrorMessage()))
     else:
         log.info("no asr.model_path configured: menus take DTMF only")
+    from hotline.recorder import CallRecorder
+
+    recorder = CallRecorder(db, reactor)
+
     from hotline.messaging_wiring import build_messaging
 
-    engine.messaging = build_messaging(engine, gateway, renderer)
-    service = build_acd(engine, prompts)
-    service.stops += [gateway.stop, renderer.stop]
+    engine.messaging = build_messaging(engine, gateway, renderer)  # the IVR's facade: it wakes the outbox
+    service = build_acd(engine, db, prompts, recorder)
+    service.stops += [recorder.flush, db.stop, renderer.stop]  # paths not written yet go in the last batch
     reactor.addSystemEventTrigger("after", "shutdown", service.stop)
-    service.handoff = AcdHandoff(service.acd, reactor, lambda: engine.switch, prompts, default_queue="sales",
-                                 aliases=QUEUE_ALIASES)
+    service.handoff = AcdHandoff(service.acd, reactor, lambda: engine.switch, prompts,
+                                 default_queue=settings.acd.default_queue, aliases=settings.acd.aliases())
     service.features = FeatureHandler(service.acd, prompts)
+    application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff,
+                                 menu_name=settings.ivr.menu, config=ivr_config(settings), recorder=recorder)
+    engine.ivr = application
+    engine.acd = service
+    return CallRouter(application.handle, service.features.handle, service.acd.callbacks, service.handoff.resume,
+                      service.acd.resumer.after_talk, recorder).handle
+
+
+def ivr_config(settings: Any) -> Any:
+    """The IVR's engine-wide configuration from the ``[ivr]`` and ``[center]`` settings."""
     from pathlib import Path
 
     from ivr.runtime.session import IvrConfig
 
-    # recordings (complaints, voicemail) under var_dir: FreeSWITCH writes them where the engine says
-    config = IvrConfig(recordings_dir=Path(settings.var_dir) / "recordings")
-    application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff, config=config)
-    engine.ivr = application
-    engine.acd = service
-    return CallRouter(application.handle, service.features.handle, service.acd.callbacks, service.handoff.resume,
-                      service.acd.resumer.after_talk).handle
+    ivr = settings.ivr
+    return IvrConfig(recordings_dir=Path(ivr.recordings_dir), max_order_quantity=ivr.max_order_quantity,
+                     complaint_max_seconds=ivr.complaint_max_seconds, digit_timeout=ivr.digit_timeout,
+                     input_timeout=ivr.input_timeout, retries=ivr.retries, type_ahead=ivr.type_ahead,
+                     local_timezone=settings.center.timezone)
 
 
 class CallRouter:
-    """Sends each accepted call to the feature handler, the callback dialer, back to its queue, or the IVR."""
+    """Opens each accepted call's record, then sends the call to the feature handler, the callback dialer, back
+    to its queue, or the IVR."""
 
     def __init__(self, ivr: Callable[[Any], Any], features: Callable[[Any], Any], callbacks: Any,
                  resume: Callable[[Any, Any], Any] | None = None,
-                 after_talk: Callable[[str, int | None], Any] | None = None) -> None:
+                 after_talk: Callable[[str, int | None], Any] | None = None, recorder: Any = None) -> None:
         self.ivr = ivr
         self.features = features
         self.callbacks = callbacks
         self.resume = resume
         self.after_talk = after_talk
+        self.recorder = recorder
 
     async def handle(self, call: Any) -> None:
-        from acd.resume import AGENT_VAR, QueuePlace
+        from acd.place import AGENT_VAR, QueuePlace
 
         variables = call.variables
+        if self.recorder is not None:  # the call's record starts with its first event
+            direction = "internal" if variables.get("hotline_feature") else (
+                "outbound" if variables.get("hotline_callback_uuid") else "inbound")
+            self.recorder.entered(call, direction)
         if variables.get("hotline_feature"):
             await self.features(call)
             return

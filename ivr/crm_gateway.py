@@ -23,27 +23,25 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from twisted.internet import defer
-from twisted.internet.interfaces import IDelayedCall
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from crm_core import services
-from crm_core.db import transaction
 from crm_core.enums import Channel, MemberLevel
-from crm_core.models import Address, CustomerTag, Order, Product
+from crm_core.gateway import DbGateway
+from crm_core.models import CustomerTag, Order, Product
 from crm_core.services import outbox
+from crm_core.services.callers import caller_record
 from crm_core.services.fax_documents import fax_document
 from crm_core.services.notifications import notify_order
 from crm_core.services.orders import OrderLine
+from crm_core.services.pricing import Quote, quote_order
+from crm_core.phones import DEFAULT_REGION
+from crm_core.services.customers import DEFAULT_BLACKLIST_THRESHOLD
 from crm_core.types import utcnow
 from ivr.menu import store
 
 log = logging.getLogger(__name__)
-
-#: Seconds interaction rows wait for others to share their transaction (see ``CrmGateway.log_interaction``).
-LOG_BATCH_WINDOW = 0.05
 
 #: how long an SMS or fax asked for during a call may wait for a gateway before it is pointless
 MESSAGE_TTL = dt.timedelta(days=1)
@@ -125,9 +123,17 @@ class ComplaintSaved:
     ticket: str
 
 
-def ticket_number(complaint_id: int, created: dt.datetime) -> str:
-    """A speakable ticket number: the date and the complaint id (``20261124`` + ``000042``)."""
+def ticket_number(complaint_id: int, created: dt.date) -> str:
+    """A speakable ticket number: the (local) date and the complaint id (``20261124`` + ``000042``)."""
     return f"{created:%Y%m%d}{complaint_id:06d}"
+
+
+def local_date(moment: dt.datetime, timezone: str) -> dt.date:
+    """The calendar date of ``moment`` in the center's time zone (what a caller is told)."""
+    from zoneinfo import ZoneInfo
+
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(ZoneInfo(timezone)).date()
 
 
 def _order_view(order: Order) -> OrderView:
@@ -142,58 +148,26 @@ def _product_view(session: Session, product: Product) -> ProductView:
 
 
 class CrmGateway:
-    """Reactor-facing facade over ``crm_core`` services (and the menu store)."""
+    """Reactor-facing facade over ``crm_core`` services (and the menu store), on the engine's one DB gateway."""
 
-    def __init__(self, factory: sessionmaker[Session], reactor: Any = None, max_threads: int = 8,
-                 region: str = "CN", log_batch_window: float = LOG_BATCH_WINDOW) -> None:
-        if reactor is None:
-            from twisted.internet import reactor as default_reactor
-
-            reactor = default_reactor
-        self.factory = factory
+    def __init__(self, db: DbGateway, region: str = DEFAULT_REGION,
+                 blacklist_threshold: int = DEFAULT_BLACKLIST_THRESHOLD, points_per_yuan: int = 1,
+                 timezone: str = "Asia/Shanghai") -> None:
+        self.db = db
         self.region = region
-        self._reactor = reactor
-        self._pool = ThreadPool(minthreads=0, maxthreads=max_threads, name="hotline-crm")
-        self._started = False
-        self._stopped = False
-        self._log_pending: list[tuple[dict[str, Any], defer.Deferred]] = []
-        self._log_busy = False  # a batch of interaction rows is being written (or about to be)
-        self.log_batch_window = log_batch_window
-        self._log_timer: IDelayedCall | None = None  # the batch waiting out its window
+        self.blacklist_threshold = blacklist_threshold
+        self.points_per_yuan = points_per_yuan
+        self.timezone = timezone  # the center's: a ticket number carries the local date
         #: called with the channel (None: any) after a message was queued, to wake the outbox dispatcher
         self.on_message_queued: Callable[[str | None], Any] | None = None
 
-    def start(self) -> None:
-        """Start the pool (stopped again at reactor shutdown)."""
-        if not self._started:
-            self._pool.start()
-            self._started = True
-            self._reactor.addSystemEventTrigger("during", "shutdown", self.stop)
-
     def stop(self) -> None:
-        """Stop the pool for good; rows still waiting out their batch window are written first.
-
-        A ThreadPool cannot start again, so work that arrives later fails cleanly (see ``run``).
-        """
-        if self._started:
-            if self._log_timer is not None and self._log_timer.active():
-                self._log_timer.cancel()
-                self._write_log_batch()  # queued before the pool stops, and the pool finishes its queue
-            self._started = False
-            self._pool.stop()
-        self._stopped = True
+        """Stop the gateway underneath (queued interaction rows are written first; later work fails cleanly)."""
+        self.db.stop()
 
     def run(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred:
         """Run ``work(session, *args, **kwargs)`` in one transaction on a pool thread."""
-        if self._stopped:  # the engine is shutting down: say so instead of failing inside the pool
-            return defer.fail(RuntimeError(f"CRM gateway stopped; {getattr(work, '__name__', 'work')} not run"))
-        self.start()
-
-        def in_transaction() -> Any:
-            with transaction(self.factory) as session:
-                return work(session, *args, **kwargs)
-
-        return deferToThreadPool(self._reactor, self._pool, in_transaction)
+        return self.db.run(work, *args, **kwargs)
 
     # -- callers --------------------------------------------------------------------
 
@@ -203,18 +177,15 @@ class CrmGateway:
 
     def _caller_info(self, session: Session, ani: str) -> CallerInfo | None:
         try:
-            customer = services.find_customer_by_phone(session, ani, region=self.region)
+            caller = caller_record(session, ani, region=self.region, tag="vip")
         except Exception:  # a garbled caller ID is an anonymous caller, not an error
             return None
-        if customer is None:
+        if caller is None:
             return None
-        marks = services.active_marks(session, customer.id)  # revoked marks no longer count
-        tags = {t.tag for t in customer.tags}
-        address = session.scalars(select(Address).where(Address.customer_id == customer.id)
-                                  .order_by(Address.is_default.desc(), Address.id).limit(1)).first()
-        return CallerInfo(customer.id, customer.name, customer.member_level in VIP_LEVELS or "vip" in tags,
-                          customer.language, customer.is_blacklisted, marks, customer.notify_channel,
-                          address.id if address else None, address.one_line() if address else None)
+        blacklisted = caller.is_blacklisted or caller.active_marks >= self.blacklist_threshold  # revoked don't count
+        return CallerInfo(caller.customer_id, caller.name, caller.member_level in VIP_LEVELS or caller.tagged,
+                          caller.language, blacklisted, caller.active_marks, caller.notify_channel,
+                          caller.address_id, caller.address)
 
     # -- orders ---------------------------------------------------------------------
 
@@ -232,15 +203,22 @@ class CrmGateway:
             return [_order_view(o) for o in orders]
         return self.run(work)
 
+    def quote_order(self, customer_id: int, lines: Sequence[tuple[str, int]]) -> defer.Deferred:
+        """The order priced as ``place_order`` will price it (``crm_core.services.pricing.Quote``), nothing
+        written: what the read-back says."""
+        return self.run(lambda s: quote_order(s, customer_id, list(lines), points_per_yuan=self.points_per_yuan))
+
     def place_order(self, customer_id: int, lines: Sequence[tuple[str, int]], *, delivery_method: str,
                     payment_method: str, address_id: int | None, ship_to_address: str | None,
-                    media_source: str | None, call_uuid: str | None) -> defer.Deferred:
-        """Place the order (all or nothing) and log it on the timeline; OrderView."""
+                    media_source: str | None, call_uuid: str | None, quote: Quote | None = None) -> defer.Deferred:
+        """Place the order (all or nothing; at the read-back's prices when ``quote`` is given, else QuoteChanged)
+        and log it on the timeline; OrderView."""
         def work(session: Session) -> OrderView:
             order = services.place_order(
                 session, customer_id, [OrderLine(c, q) for c, q in lines], delivery_method=delivery_method,
                 payment_method=payment_method, address_id=address_id, ship_to_address=ship_to_address,
-                media_source=media_source, channel=Channel.IVR, created_by="ivr", call_uuid=call_uuid)
+                media_source=media_source, channel=Channel.IVR, created_by="ivr", call_uuid=call_uuid,
+                quote=quote, points_per_yuan=self.points_per_yuan)
             services.log_interaction(session, Channel.IVR, customer_id=customer_id, call_uuid=call_uuid,
                                      summary=f"ivr: order {order.number} placed",
                                      detail={"event": "order_placed", "order": order.number,
@@ -304,7 +282,7 @@ class CrmGateway:
             complaint = services.file_complaint(session, category=category, channel=Channel.IVR,
                                                 customer_id=customer_id, voicemail_id=voicemail.id,
                                                 description="IVR voicemail complaint")
-            ticket = ticket_number(complaint.id, utcnow())
+            ticket = ticket_number(complaint.id, local_date(complaint.created_at or utcnow(), self.timezone))
             services.log_interaction(session, Channel.IVR, customer_id=customer_id, address=caller,
                                      call_uuid=call_uuid, summary=f"ivr: complaint {ticket} ({category})",
                                      detail={"event": "complaint", "complaint_id": complaint.id,
@@ -376,68 +354,16 @@ class CrmGateway:
                         detail: dict[str, Any]) -> defer.Deferred:
         """One IVR step on the customer's timeline; Deferred of the row id, fired once it is committed.
 
-        Group commit: steps asked for within ``log_batch_window`` seconds of
-        the first one, or while a batch is being written (from any call), go
-        together in the next transaction and one multi-row INSERT, in the
-        order they were asked for, so a busy engine pays one transaction per
+        Group commit (``DbGateway.write_batched``): steps of every call asked for
+        within the gateway's batch window go together in one transaction and one
+        multi-row INSERT, in order, so a busy engine pays one transaction per
         batch instead of one per step (profiling ``bench/ivr_calls.py``:
-        interaction rows were 7 of the 10 transactions of an order-status
-        call, and without the window most batches held one row). Nothing a
-        caller hears waits on these rows: a row only commits up to the window
-        (plus a batch being written) later. A batch that fails is retried row by row, so one bad row never
-        loses the others and each caller sees its own row's failure.
+        interaction rows were 7 of the 10 transactions of an order-status call
+        before batching). Nothing a caller hears waits on these rows.
         """
-        waiter: defer.Deferred = defer.Deferred()
         row = {"customer_id": customer_id, "address": address, "summary": summary[:255], "detail": detail,
                "call_uuid": call_uuid}
-        self._log_pending.append((row, waiter))
-        if not self._log_busy:
-            self._log_busy = True
-            # Steps of this and other calls logged within the window join this batch.
-            self._log_timer = self._reactor.callLater(self.log_batch_window, self._write_log_batch)
-        return waiter
-
-    def _write_log_batch(self) -> None:
-        self._log_timer = None
-        batch, self._log_pending = self._log_pending, []
-        if not batch:
-            self._log_busy = False
-            return
-
-        def write_all(session: Session) -> list[int]:
-            return [row.id for row in services.log_interactions(session, Channel.IVR, [row for row, _ in batch])]
-
-        def written(ids: list[int]) -> None:
-            for (_, waiter), row_id in zip(batch, ids):
-                waiter.callback(row_id)
-
-        def one_by_one(failure: Any) -> defer.Deferred:
-            if len(batch) == 1:
-                batch[0][1].errback(failure)
-                return defer.succeed(None)
-            log.warning("interaction batch of %d not written (%s); writing them one by one", len(batch),
-                        failure.getErrorMessage())
-            chain: defer.Deferred = defer.succeed(None)
-            for row, waiter in batch:  # in order, one after the other
-
-                def single(_: Any, row: dict[str, Any] = row, waiter: defer.Deferred = waiter) -> defer.Deferred:
-                    d = self.run(lambda s: services.log_interaction(s, Channel.IVR, **row).id)
-                    return d.addCallbacks(waiter.callback, waiter.errback)
-
-                chain.addCallback(single)
-            return chain
-
-        d = self.run(write_all)
-        d.addCallbacks(written, one_by_one)
-        d.addErrback(lambda f: log.error("interaction batch: %s", f.getErrorMessage()))
-        d.addBoth(lambda _: self._log_batch_done())
-
-    def _log_batch_done(self) -> None:
-        """Rows asked for while the batch was written wait out a window too (else a busy engine writes 1-row batches)."""
-        if self._log_pending:
-            self._log_timer = self._reactor.callLater(self.log_batch_window, self._write_log_batch)
-        else:
-            self._log_busy = False
+        return self.db.write_batched(write_interactions, row)
 
     # -- menus ----------------------------------------------------------------------------
 
@@ -447,6 +373,11 @@ class CrmGateway:
 
     def published_version_id(self, name: str) -> defer.Deferred:
         return self.run(store.published_version_id, name)
+
+
+def write_interactions(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """The IVR's batched step rows: one multi-row INSERT; their ids in order (a ``BatchWriter``)."""
+    return [row.id for row in services.log_interactions(session, Channel.IVR, rows)]
 
 
 def lines_total(products: Iterable[tuple[ProductView, int]]) -> Decimal:

@@ -1,7 +1,7 @@
 """The one road from messaging to the database: a gateway that runs ``work(session, ...)`` off the reactor.
 
 Messaging does not own a thread pool or sessions; it is handed the engine's
-database gateway (``ivr.crm_gateway.CrmGateway`` today: one transaction per
+database gateway (``hotline.db_gateway.ThreadPoolGateway``: one transaction per
 call on a bounded pool) typed against this Protocol, so it can be re-pointed
 at whatever gateway the engine converges on.
 """

@@ -53,7 +53,7 @@ def engine_settings(url: str, tmp: Path, **overrides: str) -> Any:
     from hotline.settings import load_settings
 
     env = {"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
-           "HOTLINE_CALLSERVER_LINGER": "1", "HOTLINE_SIM_PORT": "0", "HOTLINE_SIM_SOUNDS_DIR": str(tmp / "snd"),
+           "HOTLINE_CALLSERVER_LINGER": "1", "HOTLINE_SWITCH_PORT": "0", "HOTLINE_SIM_SOUNDS_DIR": str(tmp / "snd"),
            "HOTLINE_SIM_RECORDINGS_DIR": str(tmp / "rec"), "HOTLINE_TTS_CACHE_DIR": str(tmp / "tts"),
            "HOTLINE_SWITCH_COMMAND_TIMEOUT": "10", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_ADMIN_HOST": "127.0.0.1",
            "HOTLINE_VAR_DIR": str(tmp / "var"), "HOTLINE_ADMIN_DEMO_MODE": "true", **overrides}

@@ -6,6 +6,7 @@ an agent, or none with a reason and optionally a time to ask again. New
 strategies register with :func:`register`.
 """
 
+from acd.routing import strategies  # noqa: F401  (registers the built-in strategies)
 from acd.routing.base import Choice, RouteContext, Strategy, get_strategy, register, strategy_names
 from acd.routing.router import Decision, Router
 

@@ -51,8 +51,6 @@ def get_strategy(name: str) -> Strategy:
     name = name.replace("-", "_")
     aliases = {"longest_idle_agent": "longest_idle", "skills": "skills_based", "previous": "previous_agent"}
     name = aliases.get(name, name)
-    if name not in _REGISTRY:
-        from acd.routing import strategies  # noqa: F401  (registers the built-ins)
     try:
         return _REGISTRY[name]()
     except KeyError:
@@ -60,5 +58,5 @@ def get_strategy(name: str) -> Strategy:
 
 
 def strategy_names() -> list[str]:
-    from acd.routing import strategies  # noqa: F401
+    """Names of every registered strategy (the built-ins register when ``acd.routing`` is imported)."""
     return sorted(_REGISTRY)

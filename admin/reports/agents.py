@@ -6,7 +6,8 @@ now. The state in force when the period starts comes from the last change
 in the ``LOOKBACK`` before it (an agent who has not changed state for longer
 than that is counted from the first change inside the period).
 Occupancy = (ringing + on call + wrap-up) / (available + ringing + on call + wrap-up),
-the share of staffed, ready time spent handling calls.
+the share of ready time spent handling calls; utilisation = the same handling
+time / staffed time (every logged-in second, not ready and breaks included).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ BUSY = (AgentState.RINGING.value, AgentState.ON_CALL.value, AgentState.WRAP_UP.v
 PAUSED = (AgentState.NOT_READY.value, AgentState.BREAK.value)
 
 COLUMNS = ["agent", "name", "staffed_seconds", "available_seconds", "talk_seconds", "wrap_up_seconds",
-           "not_ready_seconds", "occupancy", "inbound_calls", "inbound_talk_seconds", "outbound_calls",
+           "not_ready_seconds", "occupancy", "utilisation", "inbound_calls", "inbound_talk_seconds", "outbound_calls",
            "outbound_talk_seconds", "avg_talk_seconds"]
 
 
@@ -85,7 +86,8 @@ def call_totals(session: Session, period: Period) -> dict[int, dict[str, float]]
 
 
 def agent_report(session: Session, period: Period, now: dt.datetime | None = None) -> Table:
-    """Per agent: staffed / available / talk / wrap-up / not-ready seconds, occupancy %, calls and talk time."""
+    """Per agent: staffed / available / talk / wrap-up / not-ready seconds, occupancy and utilisation %, calls and
+    talk time."""
     states = state_seconds(session, period, now)
     calls = call_totals(session, period)
     ids = sorted(set(states) | set(calls))
@@ -99,12 +101,14 @@ def agent_report(session: Session, period: Period, now: dt.datetime | None = Non
         ready = busy + s.get(AgentState.AVAILABLE.value, 0.0)
         staffed = sum(v for k, v in s.items() if k != AgentState.LOGGED_OUT.value)
         occupancy = ratio(busy, ready)
+        utilisation = ratio(busy, staffed)
         answered = c.get("inbound_calls", 0) + c.get("outbound_calls", 0)
         table.rows.append([
             names.get(agent_id, str(agent_id)), full.get(agent_id, ""), rounded(staffed, 0),
             rounded(s.get(AgentState.AVAILABLE.value, 0.0), 0), rounded(s.get(AgentState.ON_CALL.value, 0.0), 0),
             rounded(s.get(AgentState.WRAP_UP.value, 0.0), 0), rounded(sum(s.get(k, 0.0) for k in PAUSED), 0),
             rounded(occupancy * 100 if occupancy is not None else None),
+            rounded(utilisation * 100 if utilisation is not None else None),
             c.get("inbound_calls", 0), rounded(c.get("inbound_talk", 0.0), 0),
             c.get("outbound_calls", 0), rounded(c.get("outbound_talk", 0.0), 0),
             rounded(ratio(c.get("inbound_talk", 0.0) + c.get("outbound_talk", 0.0), answered)),

@@ -19,7 +19,7 @@ from admin.reports import Table
 from admin.reports.period import Period
 from admin.reports.sql import dialect_of, local_day, rounded
 from crm_core.enums import Channel, MessageStatus, OrderStatus
-from crm_core.models import Complaint, InboundFax, InboundMessage, Interaction, Order, OutboxMessage, Product
+from crm_core.models import Complaint, InboundFax, InboundMessage, Interaction, MediaPlan, Order, OutboxMessage, Product
 
 TOP = 30
 MESSAGE_CHANNELS = (Channel.SMS.value, Channel.FAX.value)
@@ -64,7 +64,8 @@ def complaints_by_category(session: Session, period: Period) -> Table:
 
 
 def sales_by_media(session: Session, period: Period) -> Table:
-    """Orders placed in the period (not cancelled) by media source (DNIS): orders, revenue, average order."""
+    """Orders placed in the period (not cancelled) by media source (the DNIS) with the media plan advertising it:
+    orders, revenue, average order."""
     source = func.coalesce(Order.media_source, "").label("source")
     revenue = func.sum(Order.total).label("revenue")
     rows = session.execute(
@@ -72,9 +73,16 @@ def sales_by_media(session: Session, period: Period) -> Table:
         .where(Order.created_at >= period.start, Order.created_at < period.end,
                Order.status != OrderStatus.CANCELLED.value)
         .group_by(source).order_by(revenue.desc(), source)).all()
-    return Table("sales_by_media", ["media_source", "orders", "revenue", "average"],
-                 [[s or "-", n, rounded(r, 2) or 0.0, rounded(float(r or 0) / n, 2) if n else None]
-                  for s, n, r in rows])
+    numbers = [s for s, _, _ in rows if s]
+    plans: dict[str, tuple[str, str]] = {}
+    if numbers:  # the newest active plan advertising each number
+        for dnis, name, kind in session.execute(
+                select(MediaPlan.dnis, MediaPlan.name, MediaPlan.kind)
+                .where(MediaPlan.dnis.in_(numbers), MediaPlan.active.is_(True)).order_by(MediaPlan.id)):
+            plans[dnis] = (name, kind)
+    return Table("sales_by_media", ["media_source", "media_plan", "kind", "orders", "revenue", "average"],
+                 [[s or "-", *plans.get(s, (None, None)), n, rounded(r, 2) or 0.0,
+                   rounded(float(r or 0) / n, 2) if n else None] for s, n, r in rows])
 
 
 def messages_by_channel(session: Session, period: Period) -> Table:

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from admin.reports import Table, shared
 from admin.reports.period import Period
-from admin.reports.sql import dialect_of, hour_number_day, local_hour_number, ms_between, ratio, rounded
-from crm_core.enums import Direction
+from admin.reports.sql import dialect_of, hour_number_day, local_day, local_hour_number, ms_between, ratio, rounded
+from crm_core.enums import Direction, IvrOutcome
 from crm_core.models import CallDetailRecord as Cdr, Queue
 
 ABANDONED = "abandoned"
@@ -171,3 +171,37 @@ def daily_service(session: Session, period: Period) -> Table:
         f = _figures(_total(sums)) if sums else None
         table.rows.append([d.isoformat(), *((f[c] for c in table.columns[1:]) if f else (0, 0, 0, None, None))])
     return table
+
+
+ABANDON_COLUMNS = ["day", "reached_ivr", "ivr_abandoned", "ivr_abandon_rate", "queued", "queue_abandoned",
+                   "queue_abandon_rate"]
+
+
+def abandons(session: Session, period: Period) -> Table:
+    """Per local day and in all: callers who gave up in the IVR (hung up unserved) and in a queue (before an
+    agent answered), each against the calls that got that far."""
+    dialect = dialect_of(session)
+    day = local_day(dialect, Cdr.entered_at, period.utc_offset_minutes).label("day")
+    in_ivr = Cdr.ivr_outcome.is_not(None)
+    queued = and_(Cdr.queued_at.is_not(None), Cdr.leg.is_(None))
+    rows = session.execute(
+        select(day, func.count().filter(in_ivr), func.count().filter(Cdr.ivr_outcome == IvrOutcome.ABANDONED.value),
+               func.count().filter(queued),
+               func.count().filter(and_(queued, Cdr.answered_at.is_(None), Cdr.disposition == ABANDONED)))
+        .where(*_inbound(period)).group_by(day)).all()
+    by_day = {str(d): tuple(int(v or 0) for v in counts) for d, *counts in rows}
+    table = Table("abandons", ABANDON_COLUMNS)
+    totals = [0, 0, 0, 0]
+    for d in period.day_list():
+        counts = by_day.get(d.isoformat(), (0, 0, 0, 0))
+        totals = [a + b for a, b in zip(totals, counts)]
+        table.rows.append(_abandon_row(d.isoformat(), counts))
+    table.rows.append(_abandon_row("*", tuple(totals)))
+    return table
+
+
+def _abandon_row(label: str, counts: tuple[int, ...]) -> list[Any]:
+    ivr, ivr_gone, queued, queue_gone = counts
+    ivr_rate, queue_rate = ratio(ivr_gone, ivr), ratio(queue_gone, queued)
+    return [label, ivr, ivr_gone, rounded(ivr_rate * 100 if ivr_rate is not None else None),
+            queued, queue_gone, rounded(queue_rate * 100 if queue_rate is not None else None)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -31,8 +32,18 @@ EVENT = "snapshot"
 STALE_WAIT = dt.timedelta(hours=12)
 
 
-def acd_wallboard(acd: Any, now: float | None = None) -> dict[str, Any]:
-    """The live wallboard document from the ACD's snapshots (call on the reactor thread)."""
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def stamp(moment: dt.datetime, timezone: str | None) -> dict[str, str]:
+    """``at`` (ISO 8601 with the center's offset) and ``clock`` (its wall clock, what the board shows)."""
+    local = moment.astimezone(ZoneInfo(timezone or DEFAULT_TIMEZONE))
+    return {"at": local.isoformat(timespec="seconds"), "clock": local.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def acd_wallboard(acd: Any, now: float | None = None, timezone: str | None = None) -> dict[str, Any]:
+    """The live wallboard document from the ACD's snapshots (call on the reactor thread); times in the center's
+    time zone."""
     queues = []
     for snap in acd.snapshots():
         queues.append({
@@ -43,9 +54,8 @@ def acd_wallboard(acd: Any, now: float | None = None) -> dict[str, Any]:
             "sl_target_percent": snap.sl_target_percent, "sl_target_seconds": snap.sl_target_seconds,
             "asa": None if snap.asa is None else round(snap.asa, 1),
         })
-    stamp = dt.datetime.fromtimestamp(now if now is not None else acd.clock.seconds(), UTC)
-    return {"live": True, "at": stamp.isoformat(timespec="seconds"), "queues": queues,
-            "agents": _total_agents(queues)}
+    moment = dt.datetime.fromtimestamp(now if now is not None else acd.clock.seconds(), UTC)
+    return {"live": True, **stamp(moment, timezone), "queues": queues, "agents": _total_agents(queues)}
 
 
 def _total_agents(queues: list[dict[str, Any]]) -> dict[str, int]:
@@ -65,7 +75,8 @@ def latest_states(session: Session, since: dt.datetime) -> dict[int, str]:
     return dict(rows)
 
 
-def db_wallboard(session: Session, utc_offset_minutes: int, now: dt.datetime | None = None) -> dict[str, Any]:
+def db_wallboard(session: Session, utc_offset_minutes: int, now: dt.datetime | None = None,
+                 timezone: str | None = None) -> dict[str, Any]:
     """Today's wallboard from the database (no engine): waiting calls, agents by state, service level today."""
     now = now or dt.datetime.now(UTC)
     today = local_today(utc_offset_minutes, now)
@@ -101,7 +112,7 @@ def db_wallboard(session: Session, utc_offset_minutes: int, now: dt.datetime | N
     for state in states.values():
         if state != AgentState.LOGGED_OUT.value:
             agents[state] = agents.get(state, 0) + 1
-    return {"live": False, "at": now.isoformat(timespec="seconds"), "queues": queues, "agents": agents}
+    return {"live": False, **stamp(now, timezone), "queues": queues, "agents": agents}
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -111,8 +122,10 @@ def _aware(value: dt.datetime) -> dt.datetime:
 class WallboardFeed:
     """Publishes the ACD's wallboard on the ``wallboard`` topic every ``interval`` s and soon after ACD events."""
 
-    def __init__(self, acd: Any, hub: Any, clock: Any, interval: float = 2.0, min_gap: float = 0.5) -> None:
+    def __init__(self, acd: Any, hub: Any, clock: Any, interval: float = 2.0, min_gap: float = 0.5,
+                 timezone: str | None = None) -> None:
         self.acd = acd
+        self.timezone = timezone
         self.hub = hub
         self.clock = clock
         self.interval = interval
@@ -153,7 +166,7 @@ class WallboardFeed:
 
     def publish(self) -> None:
         try:
-            document = acd_wallboard(self.acd)
+            document = acd_wallboard(self.acd, timezone=self.timezone)
         except Exception:
             log.exception("wallboard snapshot failed")
             return

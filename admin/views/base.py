@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -207,3 +207,10 @@ class HomeView(SecuredMixin, AdminIndexView):
     @expose("/")
     def index(self) -> Any:
         return self.render("admin/hotline_index.html", endpoints=roles.endpoints_for(current_user.role))
+
+
+def blacklist_threshold() -> int:
+    """Active marks that blacklist a customer: the one setting, ``crm.blacklist_threshold``."""
+    from crm_core.services.customers import DEFAULT_BLACKLIST_THRESHOLD
+
+    return int(current_app.config.get("BLACKLIST_THRESHOLD", DEFAULT_BLACKLIST_THRESHOLD))

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 from admin.extensions import db
 from admin.forms import e164_filter, enum_choices
 from admin.i18n import gettext, lazy_gettext as _l
-from admin.views.base import SecureModelView
+from admin.views.base import SecureModelView, blacklist_threshold
 from admin.views.formatting import fmt_datetime, table
 from crm_core.enums import Channel, Direction, MemberLevel, NotifyChannel, PhoneKind
 from crm_core.models import Address, Customer, CustomerPhone, InboundFax, Interaction, Order, OutboxMessage, \
@@ -208,7 +208,8 @@ class BlacklistView(SecureModelView):
             return False
         ok = self.service_call(
             "blacklist-mark", customer,
-            lambda: mark_blacklist(db.session, customer.id, marked_by=current_user.username, reason=form.reason.data),
+            lambda: mark_blacklist(db.session, customer.id, marked_by=current_user.username, reason=form.reason.data,
+                                   threshold=blacklist_threshold()),
             reason=form.reason.data,
         )
         return customer if ok else False

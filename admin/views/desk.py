@@ -38,7 +38,8 @@ from admin.extensions import db
 from admin.forms import IdField
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.params import id_arg, int_arg
-from admin.views.base import SecureBaseView
+from admin.labels import CODE_LABELS, code_label
+from admin.views.base import SecureBaseView, blacklist_threshold
 from admin.views.desk_acd import agent_view, change_state, claim, complete, supervise, transfer
 from admin.views.desk_data import (
     DISPOSITIONS,
@@ -49,6 +50,7 @@ from admin.views.desk_data import (
     order_view,
 )
 from crm_core.enums import (
+    AgentState,
     CallbackStatus,
     Channel,
     ComplaintCategory,
@@ -70,6 +72,7 @@ from crm_core.services import (
 )
 from admin.views.desk_messages import DeskMessageForm, send_desk_message
 from crm_core.services.notifications import notify_order, notify_status_change
+from crm_core.services.calls import link_call, set_disposition
 from crm_core.services.order_numbers import is_valid_order_number
 from crm_core.services.orders import OrderLine
 
@@ -119,6 +122,7 @@ class OrderStatusForm(FlaskForm):
 
 class ComplaintForm(FlaskForm):
     customer_id = IdField(validators=[Optional()])
+    call_uuid = StringField(validators=[Optional(), Length(max=40)])
     order_number = StringField(validators=[Optional(), Length(max=20)])
     category = SelectField(choices=[(c.value, c.value) for c in ComplaintCategory], validators=[DataRequired()])
     description = TextAreaField(validators=[DataRequired(_l("Describe the complaint.")), Length(max=4000)])
@@ -307,7 +311,8 @@ class DeskView(SecureBaseView):
             except EngineUnavailable:
                 pass
             token = stream_token([ALL_AGENTS_TOPIC, SUPERVISORS_TOPIC])
-            return self.render("desk/agents.html", agents=agents, states=states, token=token)
+            return self.render("desk/agents.html", agents=agents, states=states, token=token,
+                               state_labels={s.value: code_label(s.value) for s in AgentState})
         return self.render("desk/unlinked.html"), 200
 
     @expose("/agent/<int:agent_id>")
@@ -326,7 +331,8 @@ class DeskView(SecureBaseView):
                            reasons=NOT_READY_REASONS, dispositions=DISPOSITIONS,
                            categories=[c.value for c in ComplaintCategory],
                            deliveries=[m.value for m in DeliveryMethod], payments=[m.value for m in PaymentMethod],
-                           can_supervise=self.permitted("supervise"), supervision_modes=SUPERVISION_MODES)
+                           can_supervise=self.permitted("supervise"), supervision_modes=SUPERVISION_MODES,
+                           code_labels={code: str(label) for code, label in CODE_LABELS.items()})
 
     # -- reads (GET, JSON) ---------------------------------------------------------------------------
 
@@ -456,6 +462,8 @@ class DeskView(SecureBaseView):
                             detail={"event": "order_placed", "order": placed.number, "total": str(placed.total),
                                     "by": current_user.username})
             notify_order(db.session, placed, "created", by=current_user.username[:40])  # commits with the order
+            if call_uuid:  # on the call's record: what the call created
+                link_call(db.session, call_uuid, "orders", placed.number)
             audit.record("desk-order", Order.__tablename__, placed.id, {"number": placed.number})
             db.session.commit()
         except CrmError as exc:
@@ -500,6 +508,8 @@ class DeskView(SecureBaseView):
                 log_interaction(db.session, Channel.CALL, customer_id=form.customer_id.data, agent_id=agent.id,
                                 summary=f"desk: complaint {row.id} ({row.category})",
                                 detail={"event": "complaint_filed", "complaint_id": row.id})
+            if form.call_uuid.data:
+                link_call(db.session, form.call_uuid.data, "complaints", row.id)
             audit.record("create", "complaints", row.id, {"via": "desk", "category": row.category})
             db.session.commit()
         except CrmError as exc:
@@ -569,7 +579,7 @@ class DeskView(SecureBaseView):
             return form_refused(form)
         try:
             now_blacklisted = mark_blacklist(db.session, form.customer_id.data, marked_by=current_user.username[:40],
-                                             reason=form.reason.data)
+                                             reason=form.reason.data, threshold=blacklist_threshold())
             audit.record("blacklist-mark", "customers", form.customer_id.data, {"reason": form.reason.data})
             db.session.commit()
         except CrmError as exc:
@@ -590,7 +600,7 @@ class DeskView(SecureBaseView):
             return refused(gettext("Call %(uuid)s was not yours.", uuid=form.call_uuid.data), 403)
         if cdr.ended_at is None:
             return refused(gettext("The call is still going on: the disposition is saved when it ends."), 409)
-        cdr.disposition = form.disposition.data
+        set_disposition(db.session, cdr.uuid, form.disposition.data)
         log_interaction(db.session, Channel.CALL, customer_id=cdr.customer_id, call_uuid=cdr.uuid, agent_id=agent.id,
                         address=cdr.ani, summary=f"wrap-up: {form.disposition.data}"
                         + (f" - {form.note.data}" if form.note.data else ""),

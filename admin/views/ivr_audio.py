@@ -22,13 +22,15 @@ from typing import Any
 from flask import Flask, current_app
 
 from admin.paths import scrub
-from hotline.settings import TtsSettings
 from ivr.prompts.cache import DEFAULT_OVERRIDES_DIR, OverrideStore, PromptCache
 from ivr.prompts.catalogue import Catalogue
 from ivr.prompts.renderer import PromptBuilder
 from ivr.prompts.tts import is_telephony_wav, make_synthesizer, wav_duration
 
 BUILDER_KEY = "hotline_prompt_builder"
+#: Without the engine's config (a bare app in tests): the settings' defaults.
+DEFAULT_TTS_CACHE_DIR = "var/prompts"
+DEFAULT_VOICES = {"zh": "sit/cmn-latn-pinyin", "en": "gmw/en-us"}
 PROMPT_ID_RE = re.compile(r"^[a-z0-9_]{1,60}$")
 MAX_RECORDING_BYTES = 20 * 1024 * 1024
 _lock = threading.Lock()
@@ -47,10 +49,9 @@ def prompt_builder(app: Flask | None = None) -> PromptBuilder:
     with _lock:
         builder = app.extensions.get(BUILDER_KEY)
         if builder is None:
-            defaults = TtsSettings()
             config = app.config
-            cache_dir = config.get("TTS_CACHE_DIR") or defaults.cache_dir
-            voices = config.get("TTS_VOICES") or {"zh": defaults.voice_zh, "en": defaults.voice_en}
+            cache_dir = config.get("TTS_CACHE_DIR") or DEFAULT_TTS_CACHE_DIR
+            voices = config.get("TTS_VOICES") or dict(DEFAULT_VOICES)
             overrides = OverrideStore(config.get("PROMPT_OVERRIDES_DIR") or DEFAULT_OVERRIDES_DIR, cache_dir)
             catalogue = Catalogue.load(config["PROMPT_CATALOGUE_DIR"]) if config.get("PROMPT_CATALOGUE_DIR") \
                 else Catalogue.load()

@@ -22,6 +22,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from admin.extensions import db
+from admin.labels import code_label
 from admin.forms import e164_filter, enum_choices
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureModelView
@@ -43,7 +44,7 @@ def next_statuses(status: str) -> list[str]:
 
 
 def _status(_view: Any, _ctx: Any, model: Order, name: str) -> Any:
-    return badge(gettext(model.status), STATUS_BADGES.get(model.status, "secondary"), f"status-{model.status}")
+    return badge(code_label(model.status), STATUS_BADGES.get(model.status, "secondary"), f"status-{model.status}")
 
 
 def _items(_view: Any, _ctx: Any, model: Order, _name: str) -> Any:
@@ -154,7 +155,7 @@ class OrderView(SecureModelView):
         if order is None:
             return redirect(url_for(".index_view"))
         form = StatusForm()
-        form.to_status.choices = [(s, gettext(s)) for s in next_statuses(order.status)]
+        form.to_status.choices = [(s, code_label(s)) for s in next_statuses(order.status)]
         back = url_for(".details_view", id=id)
         couriers = active_courier_names()
         if form.validate_on_submit():
@@ -171,10 +172,10 @@ class OrderView(SecureModelView):
                     courier=form.courier.data or None, waybill=form.waybill.data or None), by=current_user.username),
                 from_status=previous, to_status=target, reason=form.reason.data or None,
             ):
-                flash(gettext("Order %(number)s is now %(status)s.", number=order.number, status=gettext(target)),
+                flash(gettext("Order %(number)s is now %(status)s.", number=order.number, status=code_label(target)),
                       "success")
                 return redirect(back)
         title = gettext("Change the status of order %(number)s (now: %(status)s)", number=order.number,
-                        status=gettext(order.status))
+                        status=code_label(order.status))
         return self.render("admin/service_form.html", form=form, return_url=back, title=title), \
             (400 if request.method == "POST" else 200)

@@ -9,11 +9,13 @@ writes one report as UTF-8 CSV (with a BOM, so Excel opens Chinese text).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request
 from flask_admin import expose
@@ -24,11 +26,15 @@ from admin import charts
 from admin.exports import safe_row
 from admin.extensions import db
 from admin.i18n import gettext, lazy_gettext as _l
+from admin.labels import code_label
 from admin.reports import Table, shared_results
 from admin.reports.agents import agent_report
 from admin.reports.business import complaints_by_category, ivr_options, ivr_products, messages_by_channel, \
     sales_by_media
-from admin.reports.calls import daily_service, queue_summary, volume_by_hour
+from admin.reports.callbacks import callbacks_kept
+from admin.reports.calls import abandons, daily_service, queue_summary, volume_by_hour
+from admin.reports.ivr import ivr_containment, ivr_exit_nodes
+from admin.reports.media import media_plans
 from admin.reports.period import Period, PeriodError, local_today, parse_period
 from admin.views.base import SecureBaseView
 
@@ -51,7 +57,16 @@ COLUMN_LABELS: dict[str, Any] = {
     "media_source": _l("Media source (DNIS)"), "orders": _l("Orders"), "revenue": _l("Revenue"),
     "average": _l("Average order"), "sms_inbound": _l("SMS in"), "sms_outbound": _l("SMS out"),
     "fax_inbound": _l("Fax in"), "fax_outbound": _l("Fax out"),
+    "utilisation": _l("Utilisation %"), "calls": _l("Calls"), "contained": _l("Served in the IVR"),
+    "to_agent": _l("To an agent"), "hung_up": _l("Ended by the IVR"), "containment": _l("Containment %"),
+    "reached_ivr": _l("Reached the IVR"), "ivr_abandoned": _l("Hung up in the IVR"),
+    "ivr_abandon_rate": _l("IVR abandon rate %"), "queued": _l("Queued"), "queue_abandoned": _l("Hung up in a queue"),
+    "queue_abandon_rate": _l("Queue abandon rate %"), "media_plan": _l("Media plan"), "kind": _l("Kind"),
+    "air_time": _l("Air time"), "requested": _l("Requested"), "kept": _l("Kept"), "met": _l("Met in time"),
+    "failed": _l("Failed"), "kept_rate": _l("Kept %"), "met_rate": _l("Met %"),
 }
+#: Columns whose values are codes: shown as words in the user's language on the page (the CSV keeps the codes).
+CODE_COLUMNS = frozenset({"category", "kind"})
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,8 @@ def _products_chart(table: Table) -> Markup:
 
 
 def _complaints_chart(table: Table) -> Markup:
-    return charts.stacked_bar_chart(str(_l("Complaints by category")), [gettext(c) for c in table.column("category")],
+    return charts.stacked_bar_chart(str(_l("Complaints by category")),
+                                    [code_label(c) for c in table.column("category")],
                                     [(_label("resolved"), table.column("resolved")),
                                      (_label("open"), table.column("open"))],
                                     x_label=_label("category"), y_label=_label("count"), no_data=_no_data())
@@ -125,14 +141,35 @@ def _messages_chart(table: Table) -> Markup:
                                     x_label=_label("day"), y_label=_label("count"), no_data=_no_data())
 
 
+def _containment_chart(table: Table) -> Markup:
+    days = table.rows[:-1]  # the last row is the whole period
+    return charts.stacked_bar_chart(str(_l("Calls in the IVR by how they ended")), [str(r[0])[5:] for r in days],
+                                    [(_label(k), [r[table.columns.index(k)] for r in days])
+                                     for k in ("contained", "to_agent", "abandoned", "hung_up")],
+                                    x_label=_label("day"), y_label=_label("calls"), no_data=_no_data())
+
+
+def _media_chart(table: Table) -> Markup:
+    totals: dict[str, float] = {}
+    for row in table.rows:
+        totals[str(row[0])] = totals.get(str(row[0]), 0.0) + float(row[5] or 0)
+    return charts.bar_chart(str(_l("Revenue by media plan")), list(totals), list(totals.values()),
+                            x_label=_label("media_plan"), y_label=_label("revenue"), no_data=_no_data())
+
+
 REPORTS: tuple[Report, ...] = (
     Report("volume_by_hour", _l("Inbound volume by hour"), volume_by_hour, _volume_chart),
     Report("queue_summary", _l("Service level, ASA, abandonment and handle time by queue"), queue_summary),
     Report("daily_service", _l("Service level by day"), daily_service, _service_chart),
-    Report("agents", _l("Agent occupancy and calls"), agent_report, _agents_chart),
+    Report("ivr_containment", _l("IVR containment"), ivr_containment, _containment_chart),
+    Report("ivr_exit_nodes", _l("Where callers left the IVR"), ivr_exit_nodes),
+    Report("abandons", _l("Abandoned calls: in the IVR and in queues"), abandons),
+    Report("agents", _l("Agent occupancy, utilisation and calls"), agent_report, _agents_chart),
+    Report("callbacks", _l("Callbacks kept and met"), callbacks_kept),
     Report("ivr_options", _l("IVR options"), ivr_options, _options_chart),
     Report("ivr_products", _l("IVR product enquiries"), ivr_products, _products_chart),
     Report("complaints", _l("Complaints by category"), complaints_by_category, _complaints_chart),
+    Report("media_plans", _l("Calls, orders and revenue by media plan and air time"), media_plans, _media_chart),
     Report("sales_by_media", _l("Sales by media source (DNIS)"), sales_by_media, _sales_chart),
     Report("messages", _l("SMS and fax"), messages_by_channel, _messages_chart),
 )
@@ -146,8 +183,16 @@ PERIOD_ERRORS: dict[str, Any] = {
 
 
 def utc_offset_minutes() -> int:
-    """Minutes east of UTC of the report days (``REPORTS_UTC_OFFSET_MINUTES``)."""
-    return int(current_app.config.get("REPORTS_UTC_OFFSET_MINUTES", DEFAULT_UTC_OFFSET_MINUTES))
+    """Minutes east of UTC of the report days: ``REPORTS_UTC_OFFSET_MINUTES`` if set, else the center's time zone
+    (``CENTER_TIMEZONE``, the ``center.timezone`` setting) now, else China Standard Time."""
+    config = current_app.config
+    if config.get("REPORTS_UTC_OFFSET_MINUTES") is not None:
+        return int(config["REPORTS_UTC_OFFSET_MINUTES"])
+    zone = config.get("CENTER_TIMEZONE")
+    if zone:
+        offset = dt.datetime.now(dt.timezone.utc).astimezone(ZoneInfo(zone)).utcoffset() or dt.timedelta(0)
+        return int(offset.total_seconds() // 60)
+    return DEFAULT_UTC_OFFSET_MINUTES
 
 
 def period_from_request() -> Period:
@@ -165,8 +210,10 @@ def period_message(exc: PeriodError) -> str:
     return str(PERIOD_ERRORS[exc.message_id]) % details
 
 
-def display(value: Any) -> str:
-    """A table cell: numbers with separators, None as a dash."""
+def display(value: Any, column: str | None = None) -> str:
+    """A table cell: numbers with separators, None as a dash, codes as words."""
+    if column in CODE_COLUMNS and isinstance(value, str):
+        return code_label(value)
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -184,9 +231,9 @@ def run(report: Report, period: Period) -> Table:
 #: Reports the page runs side by side on PostgreSQL, each group on its own pooled connection (the
 #: three CDR reports share one aggregate, so they stay together); see :func:`run_all`.
 PARALLEL_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("volume_by_hour", "queue_summary", "daily_service"),
-    ("agents",),
-    ("ivr_options", "ivr_products", "complaints", "sales_by_media", "messages"),
+    ("volume_by_hour", "queue_summary", "daily_service", "ivr_containment", "ivr_exit_nodes", "abandons"),
+    ("agents", "callbacks"),
+    ("ivr_options", "ivr_products", "complaints", "media_plans", "sales_by_media", "messages"),
 )
 
 
@@ -263,7 +310,7 @@ def csv_text(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_label(c) for c in table.columns])
-    for row in table.rows:
+    for row in table.rows:  # codes stay codes here: the export is data for other tools
         writer.writerow(safe_row("" if v is None else v for v in row))  # never a live formula
     return out.getvalue()
 

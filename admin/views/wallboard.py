@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_admin import expose
 
 from admin.auth import stream_token
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.extensions import db
-from admin.i18n import gettext
+from admin.labels import code_label
 from admin.reports.live import EVENT, TOPIC, acd_wallboard, db_wallboard
 from admin.views.base import SecureBaseView
 from admin.views.reports import utc_offset_minutes
@@ -26,12 +26,13 @@ from crm_core.enums import AgentState
 
 def current_wallboard() -> dict[str, Any]:
     """The live document from the engine's ACD, else the database's (``live`` says which)."""
+    timezone = current_app.config.get("CENTER_TIMEZONE")
     try:
         bridge = engine_bridge()
         acd = bridge.service("acd").acd
-        return bridge.call(acd_wallboard, acd)
+        return bridge.call(acd_wallboard, acd, None, timezone)
     except EngineUnavailable:
-        return db_wallboard(db.session, utc_offset_minutes())
+        return db_wallboard(db.session, utc_offset_minutes(), timezone=timezone)
 
 
 class WallboardView(SecureBaseView):
@@ -43,7 +44,7 @@ class WallboardView(SecureBaseView):
         token = None
         if board["live"]:
             token = stream_token([TOPIC])
-        states = {s.value: gettext(s.value) for s in AgentState if s is not AgentState.LOGGED_OUT}
+        states = {s.value: code_label(s.value) for s in AgentState if s is not AgentState.LOGGED_OUT}
         return self.render("wallboard/index.html", board=board, token=token, topic=TOPIC, event=EVENT,
                            states=states)
 

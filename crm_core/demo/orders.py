@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 
 from crm_core.demo import data
 from crm_core.demo.catalogue import ProductSpec
+from crm_core.demo.calls import demo_call
 from crm_core.demo.context import DemoContext
 from crm_core.demo.contact_center import air_times
 from crm_core.demo.customers import CustomerSpec
@@ -32,7 +33,6 @@ from crm_core.exceptions import CrmError
 from crm_core.models import (
     Address,
     Agent,
-    CallDetailRecord,
     CustomerPhone,
     Interaction,
     Order,
@@ -269,12 +269,10 @@ def _order_call(ctx, session, spec: OrderSpec, customer_id: int, agent_id, queue
     else:
         entered, queued, answered, wrapup = placed - talk, None, placed - talk, None
         path = "main>order>by_code"
-    session.add(CallDetailRecord(
-        uuid=call_uuid, ani=spec.customer, dnis=spec.dnis or MAIN_HOTLINE, direction=Direction.INBOUND.value,
-        customer_id=customer_id, queue_id=queue_id, agent_id=agent_id, entered_at=entered, queued_at=queued,
-        answered_at=answered, ended_at=placed + dt.timedelta(seconds=20), wrapup_ended_at=wrapup,
-        disposition="order_placed", hangup_cause="NORMAL_CLEARING", media_source=spec.dnis, ivr_path=path,
-    ))
+    demo_call(session, uuid=call_uuid, ani=spec.customer, dnis=spec.dnis or MAIN_HOTLINE, customer_id=customer_id,
+              entered=entered, ended=placed + dt.timedelta(seconds=20), disposition="order_placed", path=path,
+              queue_id=queue_id, agent_id=agent_id, queued=queued, answered=answered, wrapup_ended=wrapup,
+              media_source=spec.dnis)
 
 
 def _advance(session, spec: OrderSpec, step: int, when: dt.datetime, lookups: dict) -> None:  # type: ignore[no-untyped-def, type-arg]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from crm_core.demo import data
+from crm_core.demo.calls import demo_call
 from crm_core.demo.context import DemoContext
 from crm_core.demo.customers import CustomerSpec
 from crm_core.demo.orders import MAIN_HOTLINE, PATHS, OrderSpec
@@ -24,13 +25,11 @@ from crm_core.enums import (
     ComplaintCategory,
     ComplaintStatus,
     ContactStatus,
-    Direction,
     OrderStatus,
 )
 from crm_core.models import (
     Agent,
     CallbackRequest,
-    CallDetailRecord,
     Campaign,
     CampaignContact,
     Complaint,
@@ -189,15 +188,13 @@ def _cdr(session, call_uuid, number, customer_id, when, queue_id, agent_id, disp
     wait = dt.timedelta(seconds=r.randrange(4, 150))
     talk = dt.timedelta(seconds=r.randrange(40, 420))
     entered = when - talk - wait - dt.timedelta(seconds=30)
-    session.add(CallDetailRecord(
-        uuid=call_uuid, ani=number, dnis=MAIN_HOTLINE, direction=Direction.INBOUND.value, customer_id=customer_id,
-        queue_id=queue_id, agent_id=agent_id if answered else None, entered_at=entered,
-        queued_at=entered + dt.timedelta(seconds=30) if queue_id else None,
-        answered_at=(when - talk) if answered else None, ended_at=when if answered else when - talk,
-        wrapup_ended_at=when + dt.timedelta(seconds=r.randrange(5, 60)) if answered and agent_id else None,
-        disposition=disposition, hangup_cause="NORMAL_CLEARING" if answered else "ORIGINATOR_CANCEL",
-        media_source=None, ivr_path=path,
-    ))
+    demo_call(session, uuid=call_uuid, ani=number, dnis=MAIN_HOTLINE, customer_id=customer_id, entered=entered,
+              ended=when if answered else when - talk, disposition=disposition, path=path, queue_id=queue_id,
+              agent_id=agent_id if answered else None,
+              queued=entered + dt.timedelta(seconds=30) if queue_id else None,
+              answered=(when - talk) if answered else None,
+              wrapup_ended=when + dt.timedelta(seconds=r.randrange(5, 60)) if answered and agent_id else None,
+              hangup_cause="NORMAL_CLEARING" if answered else "ORIGINATOR_CANCEL")
 
 
 def _callback(ctx, session, index, env) -> None:  # type: ignore[no-untyped-def]
@@ -229,7 +226,8 @@ def _callback(ctx, session, index, env) -> None:  # type: ignore[no-untyped-def]
     for attempt in range(tries):
         dialled = min(start + dt.timedelta(minutes=15 + 40 * attempt), ctx.now)
         with stamped(session, dialled):
-            update_callback(session, request.id, CallbackStatus.IN_PROGRESS, f"第{attempt + 1}次回拨 attempt {attempt + 1}",
+            update_callback(session, request.id, CallbackStatus.IN_PROGRESS,
+                            f"第{attempt + 1}次回拨 attempt {attempt + 1}",
                             caller, agent_id=agents.get(caller))
         last = attempt == tries - 1
         outcome = status if last else CallbackStatus.SCHEDULED

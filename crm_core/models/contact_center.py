@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Num
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.db import Base, check_in
-from crm_core.enums import AgentState, Direction
+from crm_core.enums import AgentState, Direction, HangupSide, IvrOutcome
 from crm_core.types import created_at, intpk, json_doc, str20, str40, str100, updated_at
 
 
@@ -117,16 +117,28 @@ class AgentQueue(Base):
 
 
 class CallDetailRecord(Base):
-    """One call leg as reports see it: who, where it waited, who took it, how it ended."""
+    """One call (or one segment of a transferred call) from its first event to its hang-up.
+
+    Written by the engine's call recorder as the call goes (opened at entry,
+    updated at each step, closed at hang-up; restart recovery closes rows a
+    crash left open): entry DNIS and its media plan, the customer, the IVR
+    nodes visited and how self-service ended, the queue, routing decisions,
+    the agent, what was created during the call (``links``), and who hung up
+    with which cause. Reports and the wallboard read from here.
+    """
 
     __tablename__ = "call_detail_records"
     __table_args__ = (
         check_in("direction", Direction),
+        check_in("ivr_outcome", IvrOutcome),
+        check_in("hangup_side", HangupSide),
         Index("ix_call_detail_records_entered_at", "entered_at"),
         Index("ix_call_detail_records_agent_id_entered_at", "agent_id", "entered_at"),
         Index("ix_call_detail_records_queue_id_entered_at", "queue_id", "entered_at"),
         Index("ix_call_detail_records_ani", "ani"),
         Index("ix_call_detail_records_parent_uuid", "parent_uuid"),
+        Index("ix_call_detail_records_media_plan_id_entered_at", "media_plan_id", "entered_at"),
+        Index("ix_call_detail_records_open", "ended_at", "entered_at"),
     )
 
     id: Mapped[intpk]
@@ -150,6 +162,14 @@ class CallDetailRecord(Base):
     routing: Mapped[json_doc | None] = mapped_column(doc="routing decisions with their reasons (list or document)")
     leg: Mapped[str20 | None] = mapped_column(doc="which leg this row is: caller, agent, transfer, consult...")
     parent_uuid: Mapped[str40 | None] = mapped_column(doc="uuid of the caller's leg this leg belongs to")
+    media_plan_id: Mapped[int | None] = mapped_column(ForeignKey("media_plans.id", ondelete="SET NULL"),
+                                                      doc="the ad (media plan) whose number was dialled")
+    ivr_outcome: Mapped[str20 | None] = mapped_column(
+        doc="how self-service ended: contained, to_agent, abandoned (caller hung up unserved), hung_up (by the IVR)")
+    ivr_exit_node: Mapped[str40 | None] = mapped_column(doc="the menu node the caller left the IVR from")
+    hangup_side: Mapped[str20 | None] = mapped_column(doc="who ended the call: caller, agent or system")
+    links: Mapped[json_doc | None] = mapped_column(
+        doc="what the call created or touched: orders, complaints, callbacks, voicemails, recordings, legs")
 
 
 class AgentStateChange(Base):

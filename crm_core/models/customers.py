@@ -7,7 +7,6 @@ services change either, in the same statement pair, so the two never drift.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,8 +15,8 @@ from crm_core.db import Base, check_in
 from crm_core.enums import MemberLevel, NotifyChannel, PhoneKind, PointsKind
 from crm_core.types import created_at, intpk, str20, str40, str100, updated_at
 
-if TYPE_CHECKING:
-    from crm_core.models.orders import Order
+# ``Order`` in the annotations below is resolved by name from the declarative registry (no import: the
+# orders module refers back to Customer, and a circle of imports is what the layers test refuses).
 
 
 class Customer(Base):
@@ -55,7 +54,7 @@ class Customer(Base):
     blacklist_marks: Mapped[list[BlacklistMark]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="BlacklistMark.id"
     )
-    orders: Mapped[list[Order]] = relationship(back_populates="customer")
+    orders: Mapped[list[Order]] = relationship(back_populates="customer")  # noqa: F821 (resolved by name)
 
     def __repr__(self) -> str:
         return f"<Customer {self.id} {self.name!r}>"
@@ -130,7 +129,11 @@ class Address(Base):
 
     def one_line(self) -> str:
         """The address as one line, for a shipping label or a TTS read-back."""
-        parts = [self.province, self.city, self.district, self.line1, self.line2, self.postcode]
+        return self.join_parts(self.province, self.city, self.district, self.line1, self.line2, self.postcode)
+
+    @staticmethod
+    def join_parts(*parts: str | None) -> str:
+        """Province, city, district, lines and postcode as one line (the parts given, in that order)."""
         return " ".join(p for p in parts if p)
 
 

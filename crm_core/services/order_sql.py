@@ -32,8 +32,8 @@ CUSTOMER_FLAGS = select(customers.c.is_blacklisted).where(customers.c.id == bind
 PRODUCTS_WITH_PROMOTIONS = (
     select(
         products.c.id, products.c.phone_code, products.c.sku, products.c.name, products.c.price, products.c.status,
-        promotions.c.id.label("promotion_id"), promotions.c.rule, promotions.c.percent, promotions.c.amount_off,
-        promotions.c.buy_quantity, promotions.c.free_quantity,
+        promotions.c.id.label("promotion_id"), promotions.c.name.label("promotion_name"), promotions.c.rule,
+        promotions.c.percent, promotions.c.amount_off, promotions.c.buy_quantity, promotions.c.free_quantity,
         CUSTOMER_FLAGS.scalar_subquery().label("customer_blacklisted"),
     )
     .select_from(

@@ -20,8 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -30,27 +29,23 @@ from sqlalchemy.orm.util import identity_key
 
 from crm_core.enums import ORDER_TRANSITIONS, Channel, DeliveryMethod, OrderStatus, PaymentMethod, ProductStatus
 from crm_core.exceptions import (
-    CustomerBlacklisted,
-    EmptyOrder,
     IllegalTransition,
     InsufficientStock,
     InvalidOrderNumber,
-    InvalidQuantity,
     MissingShippingInfo,
     OrderNumberExhausted,
     OrderNumberTaken,
     ProductUnavailable,
-    UnknownCustomer,
     UnknownOrder,
     UnknownProduct,
 )
 from crm_core.models import Customer, CustomerPhone, Order, OrderStatusChange, Stock
-from crm_core.models.catalogue import compute_discount
 from crm_core.phones import DEFAULT_REGION, to_e164
 from crm_core.services import inventory, order_sql, order_writes
 from crm_core.services.fulfilment import apply_stock_effects
 from crm_core.services.order_numbers import is_valid_order_number, luhn_digit, new_order_number
 from crm_core.services.order_writes import write_order
+from crm_core.services.pricing import OrderLine, Quote, check_customer, normalise_lines, points_for, price_lines
 from crm_core.types import utcnow
 
 __all__ = [
@@ -66,26 +61,6 @@ __all__ = [
 
 ORDER_NUMBER_ATTEMPTS = 10
 CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """One line of a new order: a phone code or SKU and how many."""
-
-    code: str
-    quantity: int = 1
-
-
-def _normalise_lines(lines: Iterable[OrderLine | tuple[str, int]]) -> dict[str, int]:
-    wanted: dict[str, int] = {}
-    for line in lines:
-        code, quantity = (line.code, line.quantity) if isinstance(line, OrderLine) else line
-        if not isinstance(quantity, int) or quantity <= 0:
-            raise InvalidQuantity(f"quantity for {code!r} must be a positive whole number", code=code)
-        wanted[str(code).strip()] = wanted.get(str(code).strip(), 0) + quantity
-    if not wanted:
-        raise EmptyOrder("an order needs at least one line")
-    return wanted
 
 
 def _checked_order_number(connection: Connection, number: str) -> str:
@@ -149,13 +124,18 @@ def place_order(
     points_per_yuan: int = 1,
     allow_blacklisted: bool = False,
     order_number: str | None = None,
+    quote: Quote | None = None,
 ) -> Order:
     """Place an order atomically: all of it (stock held, points earned) or, on any error, nothing.
+
+    ``quote`` (``pricing.quote_order``, what the caller heard read back): the lines are priced again at the
+    quote's moment by the same function and must come out the same, else ``QuoteChanged`` and nothing is
+    written; so the stored order is the one read back.
 
     ``order_number`` (imports, replays) uses that number instead of drawing one: it must be valid
     (``InvalidOrderNumber``) and unused (``OrderNumberTaken``).
     """
-    wanted = _normalise_lines(lines)
+    wanted = normalise_lines(lines)
     session.flush()  # the Core statements below run on the session's connection: pending rows first
     connection = session.connection()
     if order_number is not None:
@@ -165,10 +145,14 @@ def place_order(
                   ship_to_name=ship_to_name, ship_to_phone=ship_to_phone, ship_to_address=ship_to_address,
                   media_source=media_source, want_invoice=want_invoice, invoice_title=invoice_title, urgent=urgent,
                   special_requests=special_requests, call_uuid=call_uuid, created_by=created_by)
-    if connection.dialect.name == "postgresql":
+    if quote is not None:
+        at = quote.at
+    if connection.dialect.name == "postgresql" and quote is None:
         return _place_order_one_statement(session, connection, wanted, values, at or utcnow(), points_per_yuan,
                                           allow_blacklisted, order_number)
-    lines_by_product = _price_lines(connection, customer_id, wanted, at or utcnow(), allow_blacklisted)
+    lines_by_product = price_lines(connection, customer_id, wanted, at, allow_blacklisted)
+    if quote is not None:
+        quote.check(lines_by_product)
     # Checks above wrote nothing. One product's reservation is one guarded UPDATE that either happens or
     # not; several products need a savepoint so a shortage on a later line undoes the earlier ones.
     scope = session.begin_nested() if len(lines_by_product) > 1 else nullcontext()
@@ -190,7 +174,7 @@ def place_order(
         subtotal = sum((i["unit_price"] * i["quantity"] for i in items), Decimal("0"))
         discount_total = sum((i["discount"] for i in items), Decimal("0"))
         total = subtotal - discount_total
-        points = max(int((total * points_per_yuan).to_integral_value(rounding=ROUND_DOWN)), 0)
+        points = points_for(total, points_per_yuan)
         try:
             order = _insert_order(
                 session,
@@ -233,7 +217,7 @@ def _place_order_one_statement(
         head = rows[0]
         if head.order_id is not None:
             return _placed(session, values, number, head, (r.stock_id for r in rows))
-        _check_customer(head.customer_blacklisted, values["customer_id"], allow_blacklisted)
+        check_customer(head.customer_blacklisted, values["customer_id"], allow_blacklisted)
         for row in rows:
             if row.product_id is None:
                 raise UnknownProduct(f"no product with code or SKU {row.code!r}", code=row.code)
@@ -266,55 +250,6 @@ def _placed(session: Session, values: dict[str, Any], number: str, head: Any, st
         if stock is not None:
             session.expire(stock)
     return order
-
-
-def _check_customer(blacklisted: bool | None, customer_id: int, allow_blacklisted: bool) -> None:
-    if blacklisted is None:
-        raise UnknownCustomer(f"no customer {customer_id}", customer_id=customer_id)
-    if blacklisted and not allow_blacklisted:
-        raise CustomerBlacklisted(f"customer {customer_id} is blacklisted", customer_id=customer_id)
-
-
-def _price_lines(
-    connection: Connection, customer_id: int, wanted: dict[str, int], at: dt.datetime, allow_blacklisted: bool
-) -> dict[int, dict[str, Any]]:
-    """Check the customer, resolve codes to products, price each line with its best promotion (no stacking)."""
-    codes = list(wanted)
-    params = {"codes": codes, "skus": codes, "at": at, "customer_id": customer_id}
-    rows = connection.execute(order_sql.PRODUCTS_WITH_PROMOTIONS, params).all()
-    if rows:
-        _check_customer(rows[0].customer_blacklisted, customer_id, allow_blacklisted)
-    else:
-        flag = connection.execute(order_sql.CUSTOMER_FLAGS, params).scalar()
-        _check_customer(flag, customer_id, allow_blacklisted)
-    by_code: dict[str, Any] = {}
-    promotions: dict[int, list[Any]] = {}
-    for row in rows:
-        for key in (row.phone_code, row.sku):
-            if key in wanted:
-                by_code[key] = row
-        if row.promotion_id is not None:
-            promotions.setdefault(row.id, []).append(row)
-    lines: dict[int, dict[str, Any]] = {}
-    for code, quantity in wanted.items():
-        row = by_code.get(code)
-        if row is None:
-            raise UnknownProduct(f"no product with code or SKU {code!r}", code=code)
-        if row.status != ProductStatus.ACTIVE:
-            raise ProductUnavailable(f"{row.name} is {row.status}", code=code, status=row.status)
-        line = lines.setdefault(row.id, dict(product_id=row.id, code=row.phone_code, name=row.name, quantity=0,
-                                             unit_price=row.price))
-        line["quantity"] += quantity
-    for product_id, line in lines.items():
-        best_id, best = None, Decimal("0.00")
-        for promo in promotions.get(product_id, ()):
-            discount = compute_discount(promo.rule, promo.percent, promo.amount_off, promo.buy_quantity,
-                                        promo.free_quantity, line["unit_price"], line["quantity"])
-            if discount > best:
-                best_id, best = promo.promotion_id, discount
-        gross = line["unit_price"] * line["quantity"]
-        line.update(promotion_id=best_id, discount=best, line_total=gross - best)
-    return lines
 
 
 def order_by_number(session: Session, number: str, *, for_update: bool = False) -> Order:

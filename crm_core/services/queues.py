@@ -6,6 +6,8 @@ after a restart and what the admin edits. Queues are named by id or by name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -80,6 +82,30 @@ def memberships(session: Session, agent_id: int, *, logged_in_only: bool = False
     if logged_in_only:
         stmt = stmt.where(AgentQueue.logged_in.is_(True))
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class QueueSettingsRow:
+    """An active queue's stored settings, as the ACD loads them."""
+
+    id: int
+    name: str
+    strategy: str
+    wrapup_seconds: int
+    sl_target_seconds: int
+    sl_target_percent: float
+    max_wait_seconds: int | None
+    max_length: int | None
+    overflow_target: str | None
+    required_skills: dict[str, int]
+
+
+def active_queues(session: Session) -> list[QueueSettingsRow]:
+    """Active queues with their required skills (minimum levels), by id."""
+    return [QueueSettingsRow(q.id, q.name, q.strategy, q.wrapup_seconds, q.sl_target_seconds,
+                             float(q.sl_target_percent), q.max_wait_seconds, q.max_length, q.overflow_target,
+                             {qs.skill.name: qs.min_level for qs in q.required_skills})
+            for q in session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.id))]
 
 
 def queue_members(session: Session, queue: int | str, *, logged_in_only: bool = True) -> list[AgentQueue]:

@@ -22,7 +22,7 @@ from crm_core.enums import (
     ComplaintStatus,
     Direction,
 )
-from crm_core.exceptions import IllegalTransition, InvalidInput, UnknownCallback, UnknownComplaint
+from crm_core.exceptions import CallbackTaken, IllegalTransition, InvalidInput, UnknownCallback, UnknownComplaint
 from crm_core.models import CallbackRequest, Complaint, Interaction, KnowledgeArticle, Voicemail
 from crm_core.phones import DEFAULT_REGION, to_e164, try_e164
 from crm_core.types import utcnow
@@ -161,18 +161,93 @@ def request_callback(
     call_uuid: str | None = None,
     note: str | None = None,
     region: str = DEFAULT_REGION,
+    keep_unparsed: bool = False,
 ) -> CallbackRequest:
-    """Record that a caller wants to be called back on ``number``, preferably inside a window."""
+    """Record that a caller wants to be called back on ``number``, preferably inside a window.
+
+    The number is stored in E.164; with ``keep_unparsed`` a caller ID that is not a
+    phone number of ``region`` (an extension, a short code) is kept as dialled
+    instead of refused, so the caller's request is not lost.
+    """
     if window_start and window_end and window_end <= window_start:
         raise InvalidInput("the callback window must end after it starts")
+    try:
+        stored = to_e164(number, region)
+    except InvalidInput:
+        digits = "".join(ch for ch in str(number) if ch.isdigit() or ch == "+")[:20]
+        if not keep_unparsed or not digits:
+            raise
+        stored = digits
     request = CallbackRequest(
-        number=to_e164(number, region), customer_id=customer_id, window_start=window_start,
+        number=stored, customer_id=customer_id, window_start=window_start,
         window_end=window_end, queue_name=queue_name, call_uuid=call_uuid, note=note,
         status=CallbackStatus.PENDING.value,
     )
     session.add(request)
     session.flush()
     return request
+
+
+#: Callback statuses still waiting for someone to call.
+OPEN_CALLBACK_STATUSES = (CallbackStatus.PENDING, CallbackStatus.SCHEDULED)
+
+
+def open_callbacks(session: Session, queue: str | None = None) -> list[CallbackRequest]:
+    """Pending and scheduled callback requests (of one queue), oldest first."""
+    query = select(CallbackRequest).where(CallbackRequest.status.in_([s.value for s in OPEN_CALLBACK_STATUSES]))
+    if queue is not None:
+        query = query.where(CallbackRequest.queue_name == queue)
+    return list(session.scalars(query.order_by(CallbackRequest.created_at, CallbackRequest.id)))
+
+
+def _held_by_other(request: CallbackRequest, agent_id: int) -> None:
+    if request.agent_id is not None and request.agent_id != agent_id:
+        raise CallbackTaken(f"callback request {request.id} is held by agent {request.agent_id}",
+                            callback_id=request.id, agent_id=request.agent_id)
+
+
+def claim_callback(session: Session, callback_id: int, agent_id: int) -> CallbackRequest:
+    """An agent takes an open request to call by hand (``agent_id`` set, status scheduled).
+
+    IllegalTransition when it is no longer open, CallbackTaken when another agent holds it.
+    """
+    request = session.get(CallbackRequest, callback_id, with_for_update=True)
+    if request is None:
+        raise UnknownCallback(f"no callback request {callback_id}", callback_id=callback_id)
+    _held_by_other(request, agent_id)
+    return update_callback(session, callback_id, CallbackStatus.SCHEDULED, "claimed", by=f"agent {agent_id}",
+                           agent_id=agent_id)
+
+
+def record_callback_attempt(
+    session: Session, callback_id: int, *, call_uuid: str, result: str, cause: str = "", final: bool = False,
+    by: str | None = None,
+) -> CallbackRequest:
+    """One dial attempt, through the life cycle: in_progress (counts it), then done when ``result`` is
+    ``answered``, else failed when ``final`` or scheduled for a retry."""
+    request = session.get(CallbackRequest, callback_id, with_for_update=True)
+    if request is None:
+        raise UnknownCallback(f"no callback request {callback_id}", callback_id=callback_id)
+    if request.status != CallbackStatus.IN_PROGRESS.value:
+        update_callback(session, callback_id, CallbackStatus.IN_PROGRESS, f"attempt {request.attempts + 1}", by=by,
+                        call_uuid=call_uuid)
+    outcome = CallbackStatus.DONE if result == "answered" else (
+        CallbackStatus.FAILED if final else CallbackStatus.SCHEDULED)
+    return update_callback(session, callback_id, outcome, f"{result} {cause}".strip(), by=by, call_uuid=call_uuid)
+
+
+def complete_callback(session: Session, callback_id: int, agent_id: int, success: bool,
+                      note: str | None = None) -> CallbackRequest:
+    """The agent who called a request by hand closes it: done, or failed (CallbackTaken if another holds it)."""
+    request = session.get(CallbackRequest, callback_id, with_for_update=True)
+    if request is None:
+        raise UnknownCallback(f"no callback request {callback_id}", callback_id=callback_id)
+    _held_by_other(request, agent_id)
+    by = f"agent {agent_id}"
+    if request.status != CallbackStatus.IN_PROGRESS.value:
+        update_callback(session, callback_id, CallbackStatus.IN_PROGRESS, "called by hand", by=by, agent_id=agent_id)
+    return update_callback(session, callback_id, CallbackStatus.DONE if success else CallbackStatus.FAILED, note,
+                           by=by, agent_id=agent_id)
 
 
 def record_voicemail(

@@ -8,40 +8,12 @@ waits for the far end to answer).
 
 from __future__ import annotations
 
-import inspect
 import json
 import time as _time
-from typing import Any, Awaitable, Callable
+from typing import Any
 
+from freeswitch.sim.api_registry import COMMANDS, Handler, command, execute  # noqa: F401  (the registry, re-exported)
 from freeswitch.sim.core import VERSION, SimCore
-
-Handler = Callable[[SimCore, str, Any], "str | Awaitable[str]"]
-COMMANDS: dict[str, Handler] = {}
-
-
-def command(*names: str) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        for name in names:
-            COMMANDS[name] = func
-        return func
-    return register
-
-
-async def execute(core: SimCore, cmd: str, args: str, conn: Any = None) -> str:
-    """Run one api command; the body exactly as FreeSWITCH would send it."""
-    ev = core.base_event("API", ("switch_loadable_module.c", "switch_api_execute", 2954))
-    ev.add("API-Command", cmd)
-    if args:
-        ev.add("API-Command-Argument", args)
-    core.fire(ev)
-    handler = COMMANDS.get(cmd)
-    if handler is None:
-        return f"-ERR {cmd} Command not found!\n"
-    result = handler(core, args, conn)
-    if inspect.isawaitable(result):
-        result = await result
-    return result or "-ERR no reply\n"
-
 
 # -- core ----------------------------------------------------------------------
 @command("status")

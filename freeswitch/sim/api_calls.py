@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from freeswitch.sim.api import command
+from freeswitch.sim.api_registry import command
 from freeswitch.sim.core import SimCore
 from freeswitch.sim.originate import originate as dial
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from freeswitch.sim.api import command
+from freeswitch.sim.api_registry import command
 from freeswitch.sim.core import SimCore
 
 USAGE = ("-USAGE: sim call <json> | phone register|unregister|set|list ... | external set <num> <json> | "

@@ -11,17 +11,22 @@ import logging
 import time as _time
 import uuid as _uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 
 from freeswitch.sim.event import SimEvent
 
-if TYPE_CHECKING:  # pragma: no cover
-    from freeswitch.sim.channel import Channel
-
 log = logging.getLogger(__name__)
+
+
+class ChannelLike(Protocol):
+    """What the core itself needs of a channel (the channel module builds on the core, not the other way)."""
+
+    uuid: str
+
+    def get_variable(self, name: str) -> str | None: ...
 
 VERSION = "1.11.1-release~64bit"
 HOSTNAME = "hotline-sim"
@@ -76,7 +81,7 @@ class SimCore:
             if clock.seconds() < 1e9 else 0.0
         self.started = clock.seconds()
         self.sequence = 0
-        self.channels: dict[str, Channel] = {}
+        self.channels: dict[str, Any] = {}  # uuid -> freeswitch.sim.channel.Channel (which builds on this core)
         self.subscribers: list[Subscriber] = []
         self.global_vars: dict[str, str] = {"hostname": self.hostname, "switch_serial": ""}
         self.sessions_since_startup = 0
@@ -263,15 +268,15 @@ class SimCore:
         self.fire(rs)
 
     # -- channels ----------------------------------------------------------
-    def add_channel(self, channel: "Channel") -> None:
+    def add_channel(self, channel: "ChannelLike") -> None:
         self.channels[channel.uuid] = channel
         self.sessions_since_startup += 1
         self.peak = max(self.peak, len(self.channels))
 
-    def remove_channel(self, channel: "Channel") -> None:
+    def remove_channel(self, channel: "ChannelLike") -> None:
         self.channels.pop(channel.uuid, None)
 
-    def expand(self, text: str, channel: "Channel | None" = None) -> str:
+    def expand(self, text: str, channel: "ChannelLike | None" = None) -> str:
         """Expand ``${var}`` from the channel, then globals (FreeSWITCH's switch_channel_expand_variables)."""
         import re
 

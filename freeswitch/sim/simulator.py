@@ -20,6 +20,7 @@ from freeswitch.sim.core import SimCore
 from freeswitch.sim.dialplan import Dialplan
 from freeswitch.sim.phones import Directory
 from freeswitch.sim.server import InboundFactory
+from freeswitch.sim.session import OutboundFactory
 
 MAX_KEPT_CALLS = 500
 
@@ -46,7 +47,8 @@ class Simulator:
         self.calls: OrderedDict[str, SimulatedCall] = OrderedDict()
         self.factory = InboundFactory(self.core, password, idle_timeout)
         self.core.extensions.update({"directory": self.directory, "dialplan": self.dialplan,
-                                     "simulator": self, "reactor": _Connector(reactor, connector)})
+                                     "simulator": self, "reactor": _Connector(reactor, connector),
+                                     "outbound_socket": OutboundFactory})
         self._listening: Any = None
 
     def start(self) -> int:

@@ -223,14 +223,13 @@ class BusinessHours:
 
 @dataclass(frozen=True)
 class BlacklistPolicy:
-    """What to do with a caller who reached ``threshold`` blacklist marks (or is flagged blacklisted).
+    """What to do with a blacklisted caller (flagged, or with ``crm.blacklist_threshold`` active marks).
 
     ``warn_agent`` marks the call for the agent desk and carries on; ``message``
     plays ``prompt`` first; ``reject`` plays it and hangs up with ``CALL_REJECTED``.
     """
 
     action: str = "warn_agent"
-    threshold: int = 3
     prompt: str | None = "blacklist_notice"
 
     ACTIONS: ClassVar[frozenset[str]] = frozenset({"warn_agent", "message", "reject", "none"})
@@ -248,6 +247,8 @@ class MenuSettings:
     handoff_extension: str = "agents"
     handoff_context: str = "default"
     barge_in: bool = True
+    #: a key pressed during the greeting or an announcement answers the next menu (when the engine allows it too)
+    type_ahead: bool = True
     blacklist: BlacklistPolicy = field(default_factory=BlacklistPolicy)
 
 

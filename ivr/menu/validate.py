@@ -147,8 +147,6 @@ def _check_settings(menu: MenuDefinition, add: Any) -> None:
         add("settings", "max_errors must be at least 1")
     if s.blacklist.action not in BlacklistPolicy.ACTIONS:
         add("settings", f"blacklist action {s.blacklist.action!r} is not one of {sorted(BlacklistPolicy.ACTIONS)}")
-    if s.blacklist.threshold < 1:
-        add("settings", "blacklist threshold must be at least 1")
 
 
 def _check_node(menu: MenuDefinition, node: Node, where: str, add: Any) -> None:

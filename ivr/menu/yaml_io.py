@@ -230,9 +230,19 @@ def _hours(value: Any, where: str) -> BusinessHours:
                          holidays=tuple(holidays), after_hours=str(value.get("after_hours", "")))
 
 
+#: Fields older menus carry that no longer mean anything; they are read and dropped (not refused).
+#: ``blacklist.threshold``: the number of marks that blacklists a caller is one setting, crm.blacklist_threshold.
+_RETIRED_BLACKLIST_FIELDS = frozenset({"threshold"})
+
+
+def _blacklist(value: Any, where: str) -> BlacklistPolicy:
+    if isinstance(value, Mapping):
+        value = {k: v for k, v in value.items() if k not in _RETIRED_BLACKLIST_FIELDS}
+    return _build(BlacklistPolicy, value, where)
+
+
 def _settings(value: Any, where: str) -> MenuSettings:
-    blacklist = lambda v, w: _build(BlacklistPolicy, v, w)  # noqa: E731
-    return _build(MenuSettings, value, where, {"blacklist": blacklist})
+    return _build(MenuSettings, value, where, {"blacklist": _blacklist})
 
 
 def from_dict(data: Any) -> MenuDefinition:

@@ -19,7 +19,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from ivr.prompts.cache import OverrideStore, PromptCache, RenderResult
+from ivr.prompts.cache import DEFAULT_OVERRIDES_DIR, OverrideStore, PromptCache, RenderResult
 from ivr.prompts.catalogue import Catalogue
 from ivr.prompts.exceptions import PromptNotFound
 from ivr.prompts.tts import make_synthesizer
@@ -51,7 +51,10 @@ class PromptBuilder:
         """Wire the default pieces from ``settings.tts`` (the composition root calls this)."""
         tts = settings.tts
         cache = PromptCache(tts.cache_dir, make_synthesizer(engine))
-        overrides = OverrideStore(cache_dir=tts.cache_dir) if overrides_dir is None else OverrideStore(overrides_dir, tts.cache_dir)
+        if overrides_dir is None:  # uploaded recordings: ivr.prompt_recordings_dir (under var_dir by default)
+            ivr = getattr(settings, "ivr", None)
+            overrides_dir = getattr(ivr, "prompt_recordings_dir", None) or DEFAULT_OVERRIDES_DIR
+        overrides = OverrideStore(overrides_dir, tts.cache_dir)
         return cls(catalogue or Catalogue.load(), cache, {"zh": tts.voice_zh, "en": tts.voice_en}, overrides)
 
     def voice(self, lang: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from ivr.prompts.digits import group_digits
+
 ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
@@ -106,7 +108,6 @@ def say_money(amount: Decimal) -> str:
 
 def say_digits(text: str) -> str:
     """Digit by digit in groups ("one three eight, zero zero one three, ...")."""
-    from ivr.prompts.say import group_digits
 
     return ", ".join(
         " ".join(ONES[int(c)] if c.isdigit() else c.upper() for c in group) for group in group_digits(text)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from ivr.prompts.digits import group_digits
+
 DIGITS = "零一二三四五六七八九"
 #: Digit-by-digit reading: 幺 for 1 is the call-centre convention (一 and 七 sound alike on a phone line).
 DIGIT_STRING = "零幺二三四五六七八九"
@@ -118,7 +120,6 @@ def say_money(amount: Decimal) -> str:
 
 def say_digits(text: str) -> str:
     """Read digit by digit with 幺 for 1; groups (3-4-4 for mobiles) separated by a pause."""
-    from ivr.prompts.say import group_digits  # shared grouping rule
 
     groups = group_digits(text)
     spoken = []

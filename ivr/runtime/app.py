@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from ivr.menu.store import PublishedMenu
+from ivr.runtime.flows import FLOWS, NODE_FLOWS
 from ivr.runtime.handoff import AgentHandoff, HandoffRequest, TransferHandoff
 from ivr.runtime.session import IvrConfig, IvrSession
 from ivr.runtime.stats import IvrStats
@@ -24,7 +25,7 @@ class IvrApplication:
 
     def __init__(self, gateway: Any, prompts: Any, *, menu_name: str = "main", asr: Any = None, clock: Any = None,
                  handoff: AgentHandoff | None = None, config: IvrConfig | None = None,
-                 stats: IvrStats | None = None, fallback_extension: str = "agents") -> None:
+                 stats: IvrStats | None = None, fallback_extension: str = "agents", recorder: Any = None) -> None:
         self.gateway = gateway
         self.prompts = prompts
         self.menu_name = menu_name
@@ -34,6 +35,7 @@ class IvrApplication:
         self.config = config or IvrConfig()
         self.stats = stats or IvrStats()
         self.fallback = TransferHandoff(fallback_extension)
+        self.recorder = recorder  # the engine's call recorder (a crm_core.call_events.CallReporter), if any
         self._menu: PublishedMenu | None = None
         self.sessions: dict[str, IvrSession] = {}
         if asr is None or not getattr(asr, "available", False):
@@ -58,7 +60,8 @@ class IvrApplication:
             await self._no_menu(call)
             return
         session = IvrSession(call, menu.definition, self.gateway, self.prompts, self.asr, self.clock,
-                             handoff=self.handoff, stats=self.stats, config=self.config, menu_version=menu.version)
+                             handoff=self.handoff, stats=self.stats, config=self.config, menu_version=menu.version,
+                             flows=FLOWS, node_flows=NODE_FLOWS, recorder=self.recorder)
         self.sessions[call.uuid] = session
         try:
             await session.run()

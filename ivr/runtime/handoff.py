@@ -27,6 +27,7 @@ class HandoffRequest:
     blacklisted: bool = False
     media_source: str | None = None
     menu_version: int | None = None
+    path: tuple[str, ...] = ()  # the menu nodes the caller went through, in order
 
 
 class AgentHandoff(Protocol):

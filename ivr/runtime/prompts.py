@@ -41,8 +41,9 @@ RUNTIME_PROMPTS: frozenset[str] = frozenset({
     # phone ordering
     "ordering_enter_code", "ordering_enter_quantity", "ordering_quantity_too_large", "ordering_out_of_stock",
     "ordering_alternative", "ordering_more", "ordering_address_confirm", "ordering_no_address",
-    "ordering_payment_method", "ordering_delivery_method", "ordering_readback", "ordering_confirm",
-    "ordering_placed", "ordering_cancelled",
+    "ordering_payment_method", "ordering_delivery_method", "ordering_readback", "ordering_readback_promotion",
+    "ordering_readback_total", "ordering_prices_changed", "ordering_confirm", "ordering_placed",
+    "ordering_cancelled",
     # complaint, voicemail, callback, services
     "complaint_category_menu", "complaint_record", "complaint_review", "complaint_too_short", "complaint_ticket",
     "voicemail_record", "voicemail_saved", "callback_choose_number", "callback_enter_number",

@@ -23,6 +23,9 @@ from typing import Any, Mapping
 
 from twisted.internet import defer
 
+from crm_core import call_events as events
+from crm_core.call_events import CallEvent, CallReporter, NullReporter
+from crm_core.enums import IvrOutcome
 from freeswitch.call_apps import file_list
 from freeswitch.esl.errors import CallHungUp
 from ivr.crm_gateway import CallerInfo
@@ -54,12 +57,14 @@ _counter = itertools.count(1)
 class IvrConfig:
     """Engine-wide IVR settings (from the settings file at the composition root)."""
 
-    recordings_dir: Path = Path("var/recordings")
+    recordings_dir: Path = Path("var/recordings")  # when the call does not carry hotline_recordings_dir
     max_order_quantity: int = 20
     complaint_max_seconds: int = 120
     min_recording_ms: int = 1000
     digit_timeout: float = 3.0
     input_timeout: float = 6.0
+    retries: int = 2  # failed answers to an in-flow question (choose, enter_digits) before giving up
+    type_ahead: bool = True  # keys pressed during a greeting or announcement answer the next menu
     beep: str = "tone_stream://%(400,0,1000)"
     local_timezone: str = "Asia/Shanghai"
     end_prompt: str | None = "goodbye"
@@ -82,7 +87,9 @@ class IvrSession:
 
     def __init__(self, call: Any, definition: MenuDefinition, gateway: Any, prompts: Any, asr: Any = None,
                  clock: Any = None, *, handoff: AgentHandoff | None = None, stats: IvrStats | None = None,
-                 config: IvrConfig | None = None, menu_version: int | None = None) -> None:
+                 config: IvrConfig | None = None, menu_version: int | None = None,
+                 flows: Mapping[str, Any] | None = None, node_flows: Mapping[str, Any] | None = None,
+                 recorder: CallReporter | None = None) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # composition-root default
         self.call = call
@@ -97,6 +104,10 @@ class IvrSession:
         self.stats = stats or IvrStats()
         self.config = config or IvrConfig()
         self.menu_version = menu_version
+        #: action name -> flow (``ivr.runtime.flows.FLOWS``, with ``IvrConfig.flows`` overriding)
+        self.flows = {**(flows or {}), **self.config.flows}
+        #: node kind -> flow for the voicemail and callback nodes (``ivr.runtime.flows.NODE_FLOWS``)
+        self.node_flows = dict(node_flows or {})
         self.lang = definition.default_language
         self.caller: CallerInfo | None = None
         self.blacklisted = False
@@ -105,6 +116,12 @@ class IvrSession:
         self.errors = 0
         self.left = False
         self.path: list[str] = []  # nodes visited, for the final interaction
+        #: the engine's call recorder (owns the CDR): who called, nodes visited, how self-service ended, links
+        self.recorder: CallReporter = recorder or NullReporter()
+        self.served = False  # a self-service action, voicemail or callback completed
+        self.handed_off = False
+        self.caller_hung_up = False
+        self._typeahead: list[str] = []  # keys pressed during the greeting or an announcement, not used yet
         self._log_chain: defer.Deferred = defer.succeed(None)
 
     # -- the call ---------------------------------------------------------------------
@@ -112,6 +129,26 @@ class IvrSession:
     @property
     def uuid(self) -> str:
         return self.call.uuid
+
+    @property
+    def media_source(self) -> str | None:
+        """The advertised number the call came in on (the dialplan's ``hotline_media_source``, else the DNIS):
+        what an order placed in this call is attributed to."""
+        return self.call.variables.get("hotline_media_source") or self.call.dnis or None
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The date of ``moment`` in the center's time zone (what the caller is told)."""
+        from zoneinfo import ZoneInfo
+
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+        return aware.astimezone(ZoneInfo(self.config.local_timezone)).date()
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where this call's recordings go: the switch's ``hotline_recordings_dir`` (the dialplan sets it from
+        vars.xml) when the call carries it, else ``IvrConfig.recordings_dir``."""
+        from_switch = self.call.variables.get("hotline_recordings_dir")
+        return Path(from_switch) if from_switch else self.config.recordings_dir
 
     @property
     def customer_id(self) -> int | None:
@@ -127,16 +164,47 @@ class IvrSession:
             await self._run()
         except CallHungUp:
             log.info("call %s: caller hung up in the IVR at %s", self.uuid, self.path[-1:] or "start")
+            self.caller_hung_up = True
             self.log_step("hangup", "caller hung up", node=self.path[-1] if self.path else None)
         except Exception:
             log.exception("call %s: IVR failed at node %s", self.uuid, self.path[-1] if self.path else "start")
             self.stats.errors["system"] += 1
             await self._fail_safe()
         finally:
+            self._report_outcome()
             await self._flush_log()
+
+    def _report_outcome(self) -> None:
+        """How self-service ended, for the call's record (a hand-off was reported when it happened)."""
+        if self.handed_off:
+            return
+        caller_left = self.caller_hung_up or (self.call.hung_up and not getattr(self.call, "hangup_requested", False))
+        if self.served:
+            outcome = IvrOutcome.CONTAINED
+        else:
+            outcome = IvrOutcome.ABANDONED if caller_left else IvrOutcome.HUNG_UP
+        self.report(events.IVR_OUTCOME, outcome=outcome.value, exit_node=self.path[-1] if self.path else None)
+
+    def report(self, event: str, /, **fields: Any) -> None:
+        """Tell the call recorder one thing that happened on this call (never fails the call)."""
+        try:
+            self.recorder.report(CallEvent(event, self.uuid, self.clock.seconds(), fields))
+        except Exception:
+            log.exception("call %s: %s not reported to the call recorder", self.uuid, event)
+
+    def link(self, kind: str, value: Any) -> None:
+        """Something this call created (orders, complaints, callbacks, voicemails, recordings) on its record.
+
+        A caller whose call created an order, a complaint, a callback or a voicemail was served here.
+        """
+        if kind != "recordings":
+            self.served = True
+        self.report(events.LINKED, kind=kind, value=value)
 
     async def _run(self) -> None:
         self.caller = await self._identify()  # before answering: a rejected caller is never answered
+        if self.caller is not None:
+            self.report(events.IDENTIFIED, customer_id=self.caller.customer_id)
         if self.caller and self.caller.language in self.definition.languages:
             self.lang = self.caller.language
         if await self._apply_blacklist() == LEFT:
@@ -166,7 +234,7 @@ class IvrSession:
         caller, policy = self.caller, self.settings.blacklist
         if caller is None or policy.action == "none":
             return None
-        if not (caller.blacklisted or caller.blacklist_marks >= policy.threshold):
+        if not caller.blacklisted:  # the flag, or crm.blacklist_threshold active marks (CrmGateway)
             return None
         self.blacklisted = True
         self.log_step("blacklist", f"ivr: blacklisted caller, policy {policy.action}", action=policy.action,
@@ -185,11 +253,11 @@ class IvrSession:
         caller = self.caller
         if caller is not None and caller.vip:
             await self.call.set_var("hotline_vip", "true")
-            await self.say("greeting_vip", name=caller.name)
+            await self.say_keeping_keys("greeting_vip", name=caller.name)
         elif caller is not None:
-            await self.say("greeting_named", name=caller.name)
+            await self.say_keeping_keys("greeting_named", name=caller.name)
         else:
-            await self.say("greeting")
+            await self.say_keeping_keys("greeting")
 
     async def _fail_safe(self) -> None:
         if self.call.hung_up or self.left:
@@ -215,6 +283,7 @@ class IvrSession:
         while node_id is not None and node_id != LEFT and not self.left:
             node = self.definition.node(node_id)
             self.path.append(node_id)
+            self.report(events.IVR_NODE, node=node_id)
             executor = getattr(self, f"_node_{node.kind}")
             node_id = await executor(node)
 
@@ -228,6 +297,13 @@ class IvrSession:
         errors = 0
         spoken = self._speech_options(node)
         while True:
+            key = self._typed_ahead(node)
+            if key is not None:  # answered during the greeting or an announcement: no need to ask
+                self.stats.option(node.id, key)
+                option = node.options[key]
+                self.log_step("option", f"ivr: {node.id} -> {option.label or option.target} (typed ahead)",
+                              node=node.id, key=key, target=option.target, type_ahead=True)
+                return option.target
             files = await self.node_files(node)
             failed_speech = None
             if spoken:
@@ -267,6 +343,29 @@ class IvrSession:
                 prompt = node.timeout_prompt if kind == "timeout" else node.invalid_prompt
             if prompt:
                 await self.say(prompt)
+
+    def _type_ahead_allowed(self) -> bool:
+        return self.config.type_ahead and self.settings.type_ahead
+
+    def _typed_ahead(self, node: MenuNode) -> str | None:
+        """The key typed ahead for this menu, if it is one of its options (other keys are dropped)."""
+        keys, self._typeahead = self._typeahead, []
+        return keys[0] if keys and keys[0] in node.options else None
+
+    async def say_keeping_keys(self, prompt_id: str | None, text: Mapping[str, str] | None = None,
+                               **variables: Any) -> None:
+        """Play a greeting or an announcement; a key the caller presses meanwhile (the switch drops it) is kept
+        for the next menu (type-ahead), when the engine and the menu allow it."""
+        if not self._type_ahead_allowed():
+            await self.say(prompt_id, text=text, **variables)
+            return
+        self.call.flush_dtmf()
+        await self.say(prompt_id, text=text, **variables)
+        pressed = [getattr(d, "digit", str(d)) for d in self.call.flush_dtmf()]
+        if pressed:
+            self._typeahead = pressed
+            self.log_step("type_ahead", f"ivr: {''.join(pressed)} pressed during {prompt_id or 'an announcement'}",
+                          keys="".join(pressed))
 
     def _speech_options(self, node: MenuNode) -> dict[str, tuple[str, ...]]:
         """Keywords per option when this node can be answered by voice now, else empty (keys only)."""
@@ -308,7 +407,7 @@ class IvrSession:
         if not node.in_schedule(self.now(), hours.timezone if hours is not None else "Asia/Shanghai"):
             self.log_step("announcement_skipped", f"ivr: {node.id} is out of its schedule", node=node.id)
             return node.next or self._previous_menu()
-        await self.say(node.prompt, text=node.text)
+        await self.say_keeping_keys(node.prompt, text=node.text)
         self.log_step("announcement", f"ivr: heard {node.id}", node=node.id)
         return node.next or self._previous_menu()
 
@@ -324,14 +423,13 @@ class IvrSession:
         return node.next
 
     async def _node_action(self, node: ActionNode) -> str | None:
-        from ivr.runtime.flows import FLOWS
-
-        flow = self.config.flows.get(node.action) or FLOWS[node.action]
+        flow = self.flows[node.action]
         self.stats.actions[node.action] += 1
         self.log_step("action", f"ivr: {node.action}", node=node.id, action=node.action)
         result = await flow(self, node)
         if result == LEFT or self.left:
             return LEFT
+        self.served = True
         return node.next or self._previous_menu()
 
     async def _node_queue(self, node: QueueNode) -> str | None:
@@ -340,16 +438,18 @@ class IvrSession:
         return LEFT
 
     async def _node_voicemail(self, node: VoicemailNode) -> str | None:
-        from ivr.runtime.flows.voicemail import leave_voicemail
-
-        result = await leave_voicemail(self, node)
-        return LEFT if result == LEFT else (node.next or self._previous_menu())
+        result = await self.node_flows["voicemail"](self, node)
+        if result == LEFT:
+            return LEFT
+        self.served = True
+        return node.next or self._previous_menu()
 
     async def _node_callback(self, node: CallbackNode) -> str | None:
-        from ivr.runtime.flows.callback import book_callback
-
-        result = await book_callback(self, queue=node.queue)
-        return LEFT if result == LEFT else (node.next or self._previous_menu())
+        result = await self.node_flows["callback"](self, node)
+        if result == LEFT:
+            return LEFT
+        self.served = True
+        return node.next or self._previous_menu()
 
     async def _node_goto(self, node: GotoNode) -> str | None:
         return node.target
@@ -408,10 +508,12 @@ class IvrSession:
         return await self.call.play_and_get_digits(min_digits, max_digits, 1, int(timeout * 1000), terminators,
                                                    prompt, _SILENCE, var, regexp, digit_timeout)
 
-    async def choose(self, prompt_id: str | None, keys: str, *, retries: int = 2, text: Mapping[str, str] | None = None,
-                     timeout: float | None = None, **variables: Any) -> str | None:
+    async def choose(self, prompt_id: str | None, keys: str, *, retries: int | None = None,
+                     text: Mapping[str, str] | None = None, timeout: float | None = None,
+                     **variables: Any) -> str | None:
         """A small in-flow menu: the key pressed (one of ``keys``), or None after ``retries`` failures."""
         files = await self.files(prompt_id, text, **variables)
+        retries = self.config.retries if retries is None else retries
         failures = 0
         while True:
             key = await self.ask(files, timeout or self.config.input_timeout)
@@ -428,11 +530,12 @@ class IvrSession:
                 return None
             await self.say("timeout" if kind == "timeout" else "invalid_input")
 
-    async def enter_digits(self, prompt_id: str | None, min_length: int, max_length: int, *, retries: int = 2,
-                           text: Mapping[str, str] | None = None, terminator: str = "#",
+    async def enter_digits(self, prompt_id: str | None, min_length: int, max_length: int, *,
+                           retries: int | None = None, text: Mapping[str, str] | None = None, terminator: str = "#",
                            timeout: float | None = None, **variables: Any) -> str | None:
         """Collect a digit string ending with ``terminator``; None after ``retries`` failures."""
         files = await self.files(prompt_id, text, **variables)
+        retries = self.config.retries if retries is None else retries
         failures = 0
         while True:
             value = await self.ask(files, timeout or self.config.input_timeout, min_length, max_length,
@@ -457,8 +560,11 @@ class IvrSession:
             queue=queue or self.settings.agent_queue, skills=tuple(skills or self.settings.agent_skills),
             reason=reason, language=self.lang, customer_id=self.customer_id,
             vip=bool(self.caller and self.caller.vip), blacklisted=self.blacklisted,
-            media_source=self.call.dnis or None, menu_version=self.menu_version)
+            media_source=self.media_source, menu_version=self.menu_version, path=tuple(self.path))
         self.stats.handoffs[reason] += 1
+        self.handed_off = True
+        self.report(events.IVR_OUTCOME, outcome=IvrOutcome.TO_AGENT.value,
+                    exit_node=self.path[-1] if self.path else None)
         self.log_step("handoff", f"ivr: to agents ({reason})", reason=reason, queue=request.queue,
                       skills=list(request.skills))
         if prompt or text:

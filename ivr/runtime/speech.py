@@ -20,13 +20,13 @@ import itertools
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from freeswitch.esl.errors import CallHungUp
 
-if TYPE_CHECKING:
-    from ivr.runtime.session import IvrSession
+#: The session a speech turn runs in (``ivr.runtime.session.IvrSession``, which imports this module: typed
+#: loosely here so the two stay one-way).
+IvrSession = Any
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ async def listen(s: "IvrSession", files: list[str], options: Mapping[str, Sequen
             played = await call.playback(files)
             if played.terminator:
                 return Heard("dtmf", played.terminator)
-        folder = Path(cfg.recordings_dir) / "speech"
+        folder = s.recordings_dir / "speech"
         folder.mkdir(parents=True, exist_ok=True)
         path = str((folder / f"{s.uuid}-{next(_turns)}.wav").resolve())
         result = await call.record(path, max(1, int(cfg.speech_max_seconds)), cfg.speech_silence_threshold,

@@ -197,3 +197,30 @@ def test_planned_stop_lets_callers_go_without_an_outcome_or_a_cdr_end(h):
     assert all(e.kind != "ended" for e in h.acd.cdr.events)
     waiting.hang_up()  # the socket closes: nothing more happens here
     assert not wait_results and all(e.kind != "ended" for e in h.acd.cdr.events)
+
+
+def declining(leg: ScriptedLeg) -> ScriptedLeg:
+    """A caller who hears the callback offer and keeps waiting."""
+    leg.offers = []
+
+    def offer_callback(files, key, timeout):
+        leg.offers.append(files)
+        return defer.succeed(False)
+
+    leg.offer_callback = offer_callback
+    return leg
+
+
+def test_a_caller_offered_a_callback_before_the_restart_is_not_offered_it_again():
+    from acd_helpers import Harness
+
+    h = Harness()
+    h.queue(callback_after=0.0)  # nobody staffed: every wait is too long
+    first = declining(ScriptedLeg())
+    h.acd.enqueue(first, "sales")
+    assert len(first.offers) == 1
+    assert QueuePlace.from_variables(first.places[-1]).callback_offered  # written on the channel with the place
+    back = declining(ScriptedLeg())
+    place = QueuePlace("sales", h.clock.seconds() - 60, callback_offered=True)
+    h.acd.resumer.resume(back, place)
+    assert back.offers == [] and h.acd.callers[back.uuid].callback_offered

@@ -484,3 +484,18 @@ def test_agent_texts_the_card_customer_through_the_outbox_and_sees_faxes_and_mes
     assert [(f["id"], f["pages"], f["pdf"]) for f in card["faxes"]] == [(fax.id, 2, True)]
     assert [(m["id"], m["channel"], m["status"]) for m in card["messages"]] == [(message.id, "sms", "queued")]
     assert agent.client.get(f"/admin/fax_files/in/{fax.id}.pdf").status_code == 404  # outside the fax folders
+
+
+def test_what_the_desk_creates_during_a_call_is_linked_on_the_calls_record(agent, dbs, desk_agent_id, customer):
+    cdr = _cdr(dbs, desk_agent_id, ended=False, customer_id=customer.id)
+    product = factories.make_product(dbs, price="30.00", stock=5)
+    dbs.commit()
+    order = agent.post(f"{DESK}/order?lang=en", {
+        "customer_id": customer.id, "code-0": product.phone_code, "quantity-0": "1", "delivery_method": "courier",
+        "payment_method": "cod", "call_uuid": cdr.uuid})
+    complaint = agent.post(f"{DESK}/complaint?lang=en", {"customer_id": customer.id, "category": "service",
+                                                         "description": "rude courier", "call_uuid": cdr.uuid})
+    assert order.status_code == 200 and complaint.status_code == 200, (order.text, complaint.text)
+    dbs.reread()
+    links = dbs.get(CallDetailRecord, cdr.id).links
+    assert links == {"orders": [order.json["order"]["number"]], "complaints": [complaint.json["complaint_id"]]}

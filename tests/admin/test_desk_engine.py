@@ -148,7 +148,7 @@ async def test_desk_login_ready_screen_pop_over_sse_and_wrap_up_in_a_real_engine
     assert pop["call_uuid"] == call.uuid and pop["agent_id"] == agent_id and pop["queue"] == "sales"
     assert pop["customer"]["name"] == CUSTOMER_NAME
     assert pop["customer"]["member_level"] == "gold" and pop["customer"]["vip"] is True
-    assert pop["customer"]["phones"] == ["+86" + CALLER] and pop["ivr_path"].startswith("ivr:")
+    assert pop["customer"]["phones"] == ["+86" + CALLER] and pop["ivr_path"] == "main>agent"  # the menu nodes the caller went through
 
     await wait_for(lambda: acd.board.get(agent_id).state.value == "wrap_up", timeout=20, what="wrap-up")
     row = await wait_for(lambda: (r := _cdr(hotline, call.uuid)) is not None and r.ended_at is not None and r,

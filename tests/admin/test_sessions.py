@@ -118,14 +118,14 @@ def test_session_cookie_is_httponly_and_samesite(new_client_auth, dbs) -> None:
 
 
 def test_secure_cookies_setting_marks_the_session_cookie_secure(admin_db_url, dbs) -> None:
-    from admin.app import create_app
+    from hotline.admin_config import create_admin_app
     from hotline.settings import load_settings
     from admin_csrf import csrf_from
 
     user = _user(dbs)
     settings = load_settings(None, env={"HOTLINE_DB_URL": admin_db_url, "HOTLINE_ADMIN_SECURE_COOKIES": "true",
                                         "HOTLINE_ADMIN_SECRET_KEY": "secure-cookie-test"})
-    app = create_app(settings)
+    app = create_admin_app(settings)
     client = app.test_client()
     token = csrf_from(client.get("/login", base_url="https://hotline.example").text)
     response = client.post("/login", base_url="https://hotline.example",

@@ -119,7 +119,7 @@ def engine_with_web(tmp_path, database_maker):
     url = database_maker("sqlite")
     _seed_engine_db(url)
     env = {"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
-           "HOTLINE_SIM_PORT": "0", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_ADMIN_SECRET_KEY": "wallboard-secret",
+           "HOTLINE_SWITCH_PORT": "0", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_ADMIN_SECRET_KEY": "wallboard-secret",
            "HOTLINE_SIM_SOUNDS_DIR": str(tmp_path / "snd"), "HOTLINE_SIM_RECORDINGS_DIR": str(tmp_path / "rec"),
            "HOTLINE_TTS_CACHE_DIR": str(tmp_path / "tts"), "HOTLINE_VAR_DIR": str(tmp_path / "var")}
     settings = load_settings(None, env=env)

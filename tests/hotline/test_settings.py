@@ -14,7 +14,7 @@ def test_defaults_need_no_setup():
     assert settings.db.url == "sqlite:///var/hotline.db"
     assert settings.switch.mode == "sim"
     assert (settings.admin.host, settings.admin.port) == ("127.0.0.1", 8080)
-    assert (settings.sim.port, settings.sim.password) == (8021, "ClueCon")
+    assert (settings.switch.port, settings.switch.password) == (8021, "ClueCon")
     assert settings.callserver.port == 8084
     assert settings.crm.blacklist_threshold == 3
 
@@ -44,6 +44,12 @@ def test_db_url_from_hotline_db_url():
         ({"HOTLINE_SWITCH_MODE": "asterisk"}, "switch.mode"),
         ({"HOTLINE_ADMIN_DEMO_MODE": "maybe"}, "expected true/false"),
         ({"HOTLINE_CRM_BLACKLIST_THRESHOLD": "0"}, "at least 1"),
+        ({"HOTLINE_CENTER_TIMEZONE": "Mars/Olympus"}, "center.timezone: unknown time zone"),
+        ({"HOTLINE_ACD_QUEUE_ALIASES": "general"}, "acd.queue_aliases: expected name=queue"),
+        ({"HOTLINE_ACD_CALLBACK_DIAL_TEMPLATE": "sofia/gateway/pstn/"}, "must contain {number}"),
+        ({"HOTLINE_IVR_RETRIES": "-1"}, "ivr.retries"),
+        ({"HOTLINE_IVR_INPUT_TIMEOUT": "0"}, "ivr.input_timeout"),
+        ({"HOTLINE_SIM_PORT": "9021"}, "HOTLINE_SIM_PORT is no longer read; use HOTLINE_SWITCH_PORT"),
     ],
 )
 def test_bad_values_are_refused_with_the_key_named(env, message):
@@ -96,3 +102,38 @@ def test_messaging_defaults_use_the_capture_gateway():
     settings = load_settings(None, env={})
     assert {settings.sms.gateway, settings.email.gateway, settings.fax.gateway, settings.voice.gateway} == {"capture"}
     assert settings.messaging.enabled and settings.fax.compression == "group4"
+
+
+def test_every_path_defaults_under_var_dir(tmp_path):
+    settings = load_settings(env={"HOTLINE_VAR_DIR": str(tmp_path / "state")})
+    var = tmp_path / "state"
+    assert settings.db.url == f"sqlite:///{var}/hotline.db"
+    assert settings.tts.cache_dir == str(var / "prompts")
+    assert (settings.ivr.recordings_dir, settings.ivr.prompt_recordings_dir) == (
+        str(var / "recordings"), str(var / "prompt-recordings"))
+    assert (settings.sim.sounds_dir, settings.sim.recordings_dir) == (str(var / "sim/sounds"),
+                                                                      str(var / "sim/recordings"))
+    explicit = load_settings(env={"HOTLINE_VAR_DIR": str(var), "HOTLINE_IVR_RECORDINGS_DIR": "/srv/rec"})
+    assert explicit.ivr.recordings_dir == "/srv/rec"  # a path a deployer names is used as named
+
+
+def test_ivr_acd_and_center_sections_reach_their_values(tmp_path):
+    config = tmp_path / "hotline.toml"
+    config.write_text('[ivr]\nmenu = "holiday"\ntype_ahead = false\nretries = 4\n'
+                      '[acd]\ndefault_queue = "service"\nqueue_aliases = "general=sales, vip = gold"\n'
+                      'callback_after = 300\n[center]\ntimezone = "Europe/London"\n')
+    settings = load_settings(config, env={"HOTLINE_ACD_CALLBACK_AFTER": "0"})
+    assert (settings.ivr.menu, settings.ivr.type_ahead, settings.ivr.retries) == ("holiday", False, 4)
+    assert settings.acd.aliases() == {"general": "sales", "vip": "gold"}
+    assert (settings.acd.default_queue, settings.acd.callback_after) == ("service", 0.0)
+    import datetime as dt
+
+    summer = dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc)
+    assert settings.center.utc_offset_minutes(summer) == 60
+
+
+def test_a_removed_sim_key_names_its_replacement(tmp_path):
+    config = tmp_path / "old.toml"
+    config.write_text("[sim]\nport = 9021\n")
+    with pytest.raises(SettingsError, match=r"\[sim\] port: no longer a setting; use switch.port"):
+        load_settings(config, env={})

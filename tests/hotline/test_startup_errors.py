@@ -115,7 +115,7 @@ def test_the_standalone_wsgi_app_refuses_an_unmigrated_database_and_demo_passwor
 
     def load_wsgi(url: str) -> subprocess.CompletedProcess[str]:
         env = _env(tmp_path, url)
-        return subprocess.run([sys.executable, "-c", "import admin.wsgi"], env=env, capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-c", "import hotline.wsgi"], env=env, capture_output=True, text=True,
                               timeout=TIMEOUT, cwd=tmp_path)
 
     (tmp_path / "var").mkdir()

@@ -101,13 +101,24 @@ class Rig:
 
         self.factory = factory
         self.prompts = WavPromptPlayer(tmp / "prompts")
-        self.gateway = CrmGateway(factory, reactor, max_threads=4)
+        from hotline.db_gateway import ThreadPoolGateway
+
+        self.db = ThreadPoolGateway(factory, reactor, max_threads=4)
+        self.gateway = CrmGateway(self.db)
         self.handoff = TransferHandoff("agents")
         self.config = IvrConfig(recordings_dir=tmp / "recordings", input_timeout=1.5, digit_timeout=0.8,
                                 min_recording_ms=500, complaint_max_seconds=5)
+        from hotline.recorder import CallRecorder
+
+        self.recorder = CallRecorder(self.db, reactor)  # every call's CDR, as in the engine
         self.app = IvrApplication(self.gateway, self.prompts, clock=reactor, handoff=self.handoff,
-                                  config=self.config)
-        self.server = CallServer(self.app.handle, reactor)
+                                  config=self.config, recorder=self.recorder)
+
+        async def handle(call: Any) -> None:  # what the engine's CallRouter does before the IVR runs
+            self.recorder.entered(call)
+            await self.app.handle(call)
+
+        self.server = CallServer(handle, reactor)
         self.server.start(reactor, "127.0.0.1", 0)
         self.sim = Simulator(reactor, port=0, socket_port=self.server.listening_port, sounds_dir=tmp / "sounds",
                              recordings_dir=tmp / "sim-recordings")
@@ -135,7 +146,13 @@ class Rig:
             if not self.app.sessions:
                 break
             await deferLater(reactor, 0.05, lambda: None)
+        await self.records_written()
         return call
+
+    async def records_written(self) -> None:
+        """Wait until the batched CDR writes queued so far are committed (batches run in order, so a marker
+        write queued after them fires once they are in)."""
+        await self.db.write_batched(lambda session, items: [None] * len(items), None)
 
     def stop(self) -> defer.Deferred:
         self.gateway.stop()
@@ -147,5 +164,26 @@ class Rig:
 @pytest.fixture
 def rig(tmp_path: Path, crm_db: sessionmaker[Session]) -> Iterator[Rig]:
     r = Rig(tmp_path, crm_db)
+    yield r
+    pytest_twisted.blockon(r.stop())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_crm_db(request: pytest.FixtureRequest, database_maker: Callable[[str], str]) -> Iterator[sessionmaker[Session]]:
+    """A fresh migrated database on each backend (PostgreSQL with HOTLINE_TEST_PG_URL); a session factory."""
+    from crm_core.db import make_engine, session_factory
+    from crm_core.migrate import upgrade
+
+    url = database_maker(request.param)
+    upgrade(url)
+    engine = make_engine(url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def rig_on_both(tmp_path: Path, any_crm_db: sessionmaker[Session]) -> Iterator[Rig]:
+    """The runtime rig on SQLite, then on PostgreSQL."""
+    r = Rig(tmp_path, any_crm_db)
     yield r
     pytest_twisted.blockon(r.stop())

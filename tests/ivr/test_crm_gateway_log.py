@@ -1,4 +1,5 @@
-"""CrmGateway.log_interaction: steps of several calls within the batch window share one transaction, in order."""
+"""CrmGateway.log_interaction on the DB gateway's group commit: steps of several calls within the batch window
+share one transaction, in order."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from twisted.internet import defer, reactor
 
 from crm_core.db import transaction
 from crm_core.models import Interaction
+from hotline.db_gateway import ThreadPoolGateway
 from ivr.crm_gateway import CrmGateway
 
 
-class CountingGateway(CrmGateway):
+class CountingDb(ThreadPoolGateway):
     """Counts the transactions the gateway runs."""
 
     transactions = 0
@@ -19,6 +21,11 @@ class CountingGateway(CrmGateway):
     def run(self, work, *args, **kwargs):
         self.transactions += 1
         return super().run(work, *args, **kwargs)
+
+
+def CountingGateway(factory, reactor, max_threads: int, log_batch_window: float) -> CrmGateway:
+    """A CrmGateway whose DB gateway counts transactions (``gateway.db.transactions``)."""
+    return CrmGateway(CountingDb(factory, reactor, max_threads=max_threads, batch_window=log_batch_window))
 
 
 def step(gateway: CrmGateway, call_uuid: str, summary: str) -> defer.Deferred:
@@ -32,9 +39,9 @@ async def test_steps_within_the_window_share_one_transaction_and_keep_their_orde
     try:
         first = [step(gateway, "call-a", "start"), step(gateway, "call-b", "start")]
         ids = await defer.gatherResults(first + [step(gateway, "call-a", "option")])
-        assert gateway.transactions == 1 and ids == sorted(ids)
+        assert gateway.db.transactions == 1 and ids == sorted(ids)
         later = await step(gateway, "call-b", "hangup")  # after the batch: a batch of its own
-        assert gateway.transactions == 2 and later > max(ids)
+        assert gateway.db.transactions == 2 and later > max(ids)
         with transaction(crm_db) as session:
             rows = [(r.call_uuid, r.summary) for r in session.scalars(select(Interaction).order_by(Interaction.id))]
         assert rows == [("call-a", "start"), ("call-b", "start"), ("call-a", "option"), ("call-b", "hangup")]
@@ -60,10 +67,10 @@ async def test_a_bad_row_in_a_batch_fails_alone(crm_db):
 @pytest_twisted.ensureDeferred
 async def test_stop_writes_the_rows_still_waiting_out_the_window(crm_db):
     gateway = CountingGateway(crm_db, reactor, max_threads=2, log_batch_window=30.0)
-    gateway.start()
+    gateway.db.start()
     waiting = step(gateway, "call-a", "hangup")
     gateway.stop()  # the pool finishes its queue before it stops
-    assert gateway.transactions == 1
+    assert gateway.db.transactions == 1
     assert await waiting > 0
     with transaction(crm_db) as session:
         assert [r.summary for r in session.scalars(select(Interaction))] == ["hangup"]

@@ -7,15 +7,16 @@ import pytest_twisted
 from sqlalchemy.orm import sessionmaker
 from twisted.internet import reactor
 
+from hotline.db_gateway import ThreadPoolGateway
 from ivr.crm_gateway import CrmGateway
 
 
 @pytest_twisted.ensureDeferred
 async def test_work_after_stop_fails_cleanly_and_a_second_stop_is_harmless(engine):
-    gateway = CrmGateway(sessionmaker(bind=engine), reactor, max_threads=2)
+    gateway = CrmGateway(ThreadPoolGateway(sessionmaker(bind=engine), reactor, max_threads=2))
     assert await gateway.run(lambda session: 41 + 1) == 42
     gateway.stop()
-    with pytest.raises(RuntimeError, match="CRM gateway stopped"):
+    with pytest.raises(RuntimeError, match="gateway stopped"):
         await gateway.run(lambda session: 1)
     late = gateway.log_interaction(call_uuid="call-1", customer_id=None, address="13800000000",
                                    summary="after stop", detail={})

@@ -88,3 +88,15 @@ def test_yaml_end_of_day_24_00_round_trips_exactly():
     again = from_dict(doc)
     assert again.business_hours.weekly["mon"] == ((dt.time(0), dt.time.max),)
     assert to_dict(again)["business_hours"]["weekly"]["mon"] == ["00:00-24:00"]  # was written as 23:59: closed at 23:59
+
+
+def test_an_older_menus_blacklist_threshold_is_read_and_dropped():
+    """The marks that blacklist a caller are one setting (crm.blacklist_threshold), not a per-menu number."""
+    data = to_dict(load_yaml(DEMO))
+    data["settings"]["blacklist"] = {"action": "reject", "threshold": 5}
+    menu = from_dict(data)
+    assert menu.settings.blacklist.action == "reject"
+    assert "threshold" not in to_dict(menu)["settings"]["blacklist"]
+    data["settings"]["blacklist"] = {"action": "reject", "treshold": 5}
+    with pytest.raises(MenuFormatError, match="treshold"):  # a typo is still refused
+        from_dict(data)

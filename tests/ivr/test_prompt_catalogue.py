@@ -32,8 +32,8 @@ def test_render_text_speaks_typed_values_per_language():
     catalogue = Catalogue.load()
     zh = catalogue.render_text("order_status_shipped", "zh", order_no="202611230017", courier="顺丰速运", waybill="75312")
     assert zh == "您的订单二零二六，幺幺二三，零零幺七已发货，承运快递为顺丰速运，运单号七五三，幺二。"
-    en = catalogue.render_text("ordering_readback", "en", name="a wok", quantity=2, total=Decimal("259.80"))
-    assert en == "You are ordering a wok, quantity two, for a total of two hundred fifty-nine yuan eighty."
+    en = catalogue.render_text("ordering_readback", "en", name="a wok", quantity=2, amount=Decimal("259.80"))
+    assert en == "You are ordering a wok, quantity two, two hundred fifty-nine yuan eighty."
     assert catalogue.render_text("queue_position", "zh", position=2, wait=0) == "您前面还有两位客户在等待，预计等待时间约不到一分钟。"
     assert "二零二六年十一月二十三日" in catalogue.render_text(
         "order_status_delivered", "zh", order_no="1", date=dt.date(2026, 11, 23))

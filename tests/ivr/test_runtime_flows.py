@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import pytest_twisted
 from sqlalchemy import func, select
 
@@ -53,8 +52,9 @@ async def test_runtime_phone_order_places_a_real_order_with_the_dnis_as_media_so
     call = await rig.call(script)
     heard = prompts_heard(call)
     expected = ["ordering_enter_code", "ordering_enter_quantity", "ordering_more", "ordering_address_confirm",
-                "ordering_payment_method", "ordering_delivery_method", "ordering_readback", "ordering_confirm"]
-    got = heard[heard.index("ordering_enter_code"):][:8]
+                "ordering_payment_method", "ordering_delivery_method", "ordering_readback",
+                "ordering_readback_total", "ordering_confirm"]
+    got = heard[heard.index("ordering_enter_code"):][:9]
     assert all(h.startswith(e) for h, e in zip(got, expected, strict=True)), got
     placed = [h for h in heard if h.startswith("ordering_placed")]
     with transaction(rig.factory) as s:

@@ -186,7 +186,7 @@ async def test_runtime_voicemail_node_saves_the_message_in_its_mailbox(rig, tmp_
 def with_blacklist(action: str, prompt: str | None = "blacklist_notice"):
     menu = demo_menu()
     return dataclasses.replace(menu, settings=dataclasses.replace(
-        menu.settings, blacklist=BlacklistPolicy(action=action, threshold=3, prompt=prompt)))
+        menu.settings, blacklist=BlacklistPolicy(action=action, prompt=prompt)))
 
 
 @pytest_twisted.ensureDeferred

@@ -29,14 +29,14 @@ class OutboxDb:
     def create(cls, url: str) -> "OutboxDb":
         from crm_core.migrate import upgrade
         from crm_core.services.message_templates import ensure_default_templates
-        from ivr.crm_gateway import CrmGateway
+        from hotline.db_gateway import ThreadPoolGateway
 
         upgrade(url)
         engine = make_engine(url)
         sessions = session_factory(engine)
         with transaction(sessions) as s:
             ensure_default_templates(s)
-        gateway = CrmGateway(sessions, reactor, max_threads=4)
+        gateway = ThreadPoolGateway(sessions, reactor, max_threads=4)
         gateway.start()
         return cls(url, engine, sessions, gateway)
 

@@ -129,9 +129,9 @@ class SmscProtocol(protocol.Protocol):
 
     def submit(self, sequence: int, body: bytes) -> None:
         _service, at = cstring(body, 0)
-        src_ton, src_npi = body[at], body[at + 1]
+        # source address TON and NPI at body[at], body[at + 1] (not checked)
         source, at = cstring(body, at + 2)
-        dst_ton, dst_npi = body[at], body[at + 1]
+        # destination TON and NPI likewise
         destination, at = cstring(body, at + 2)
         esm_class = body[at]
         at += 3  # esm_class, protocol_id, priority_flag

@@ -13,11 +13,9 @@ TIFF, the ``spandsp::rxfaxresult`` event makes the inbox file it with a PDF
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import pytest_twisted

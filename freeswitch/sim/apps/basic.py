@@ -152,9 +152,12 @@ def transfer_channel(ch: Channel, arg: str) -> None:
 
 @app("socket")
 async def socket(ch: Channel, arg: str) -> None:
-    """socket host:port [async] [full]: connect to the app server, which then controls the channel."""
-    from freeswitch.sim.session import OutboundFactory
+    """socket host:port [async] [full]: connect to the app server, which then controls the channel.
 
+    The outbound-socket protocol is the simulator's to supply (``core.extensions["outbound_socket"]``, the
+    session factory class): the applications do not import the ESL session layer that runs them.
+    """
+    OutboundFactory = ch.core.extensions["outbound_socket"]
     words = arg.split()
     host, _, port = (words[0] if words else "").rpartition(":")
     mode = "async" if "async" in words[1:] else "static"

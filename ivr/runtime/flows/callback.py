@@ -40,8 +40,10 @@ async def book_callback(s: IvrSession, queue: str | None = None) -> str | None:
     if when is None:
         return await s.give_up()
     start, end = window(when, s.now(), s.config.local_timezone)
-    await s.gateway.request_callback(number, customer_id=s.customer_id, window_start=start, window_end=end,
-                                     queue_name=queue or s.settings.agent_queue, call_uuid=s.uuid)
+    request_id = await s.gateway.request_callback(number, customer_id=s.customer_id, window_start=start,
+                                                  window_end=end, queue_name=queue or s.settings.agent_queue,
+                                                  call_uuid=s.uuid)
+    s.link("callbacks", request_id)
     await s.say("callback_request_done", time=start.astimezone(ZoneInfo(s.config.local_timezone)).time())
     return None
 

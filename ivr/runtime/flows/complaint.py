@@ -16,9 +16,10 @@ CATEGORIES = {"1": "product_quality", "2": "logistics", "3": "service", "4": "ot
 
 async def record_message(s: IvrSession, prompt: str, max_seconds: int, name: str) -> tuple[Any, str] | None:
     """Prompt, beep, record to a fresh file; (RecordResult, path) or None when the caller gave up."""
-    s.config.recordings_dir.mkdir(parents=True, exist_ok=True)
+    folder = s.recordings_dir
+    folder.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 4):
-        path = str((s.config.recordings_dir / f"{name}-{s.uuid}-{attempt}.wav").resolve())
+        path = str((folder / f"{name}-{s.uuid}-{attempt}.wav").resolve())
         await s.say(prompt)
         await s.call.playback(s.config.beep)
         await s.call.set_var("playback_terminators", "#")
@@ -56,6 +57,9 @@ async def complaint_voicemail(s: IvrSession, node: Any) -> str | None:
     saved = await s.gateway.save_complaint(category=category, audio_path=path,
                                            duration_seconds=(result.record_ms or 0) / 1000.0, caller=s.call.ani,
                                            customer_id=s.customer_id, call_uuid=s.uuid)
+    s.link("recordings", path)
+    s.link("voicemails", saved.voicemail_id)
+    s.link("complaints", saved.complaint_id)
     if result.hung_up or s.call.hung_up:
         return LEFT
     await s.say("complaint_ticket", ticket_no=saved.ticket)

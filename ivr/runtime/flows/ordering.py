@@ -10,13 +10,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_core.exceptions import InsufficientStock, ProductUnavailable
+from crm_core.exceptions import InsufficientStock, ProductUnavailable, QuoteChanged
+from crm_core.services.pricing import Quote
 from ivr.crm_gateway import ProductView
-from ivr.runtime.flows.catalogue import find_product
+from ivr.runtime.flows.products import find_product
 from ivr.runtime.session import LEFT, IvrSession
 
 PAYMENT = {"1": "cod", "2": "wechat", "3": "alipay", "4": "card"}
 DELIVERY = {"1": "courier", "2": "express"}
+
+
+def readback_prompts(quote: Quote) -> list[tuple[str, dict[str, Any]]]:
+    """What the caller hears before confirming: each line, each promotion by name with what it saves, the total and
+    the points -- the figures of the order that will be stored (the quote is priced by the order's own code)."""
+    prompts: list[tuple[str, dict[str, Any]]] = []
+    for line in quote.lines:
+        prompts.append(("ordering_readback", {"name": line.name, "quantity": line.quantity, "amount": line.gross}))
+        if line.discount:
+            prompts.append(("ordering_readback_promotion", {"promotion": line.promotion_name or "",
+                                                             "discount": line.discount}))
+    prompts.append(("ordering_readback_total", {"total": quote.total, "points": quote.points}))
+    return prompts
 
 
 async def _offer_alternative(s: IvrSession, product: ProductView) -> ProductView | str | None:
@@ -91,26 +105,50 @@ async def place_order(s: IvrSession, node: Any, first: ProductView | None = None
         delivery = await s.choose("ordering_delivery_method", "12") if payment else None
         if payment is None or delivery is None:
             return await s.give_up()
-        await s.say_all([("ordering_readback", {"name": p.name, "quantity": q, "total": p.price * q})
-                         for p, q in lines])  # type: ignore[union-attr]
+        placed = await _confirm_and_place(s, lines, PAYMENT[payment], DELIVERY[delivery])  # type: ignore[arg-type]
+        if placed == AGAIN:
+            continue
+        return placed
+
+
+#: ``_confirm_and_place``'s answer when the caller wants to choose again.
+AGAIN = "again"
+
+
+async def _confirm_and_place(s: IvrSession, lines: list[tuple[ProductView, int]], payment: str,
+                             delivery: str) -> str | None:
+    """Read the priced order back, confirm, place it at those prices; AGAIN to choose again, LEFT or None."""
+    caller = s.caller
+    assert caller is not None
+    codes = [(p.code, q) for p, q in lines]
+    while True:
+        quote = await s.gateway.quote_order(caller.customer_id, codes)
+        await s.say_all(readback_prompts(quote))
+        s.log_step("order_readback", f"ivr: order read back, total {quote.total}", total=str(quote.total),
+                   discount=str(quote.discount), points=quote.points)
         confirm = await s.choose("ordering_confirm", "12*")
         if confirm is None:
             return await s.give_up()
         if confirm == "2":
-            continue
+            return AGAIN
         if confirm == "*":
             s.log_step("order_cancelled", "ivr: order abandoned before confirmation")
             await s.say("ordering_cancelled")
             return None
         try:
             order = await s.gateway.place_order(
-                s.caller.customer_id, [(p.code, q) for p, q in lines], delivery_method=DELIVERY[delivery],  # type: ignore[union-attr]
-                payment_method=PAYMENT[payment], address_id=s.caller.address_id, ship_to_address=s.caller.address,
-                media_source=s.call.dnis or None, call_uuid=s.uuid)
+                caller.customer_id, codes, delivery_method=delivery, payment_method=payment,
+                address_id=caller.address_id, ship_to_address=caller.address, media_source=s.media_source,
+                call_uuid=s.uuid, quote=quote)
+        except QuoteChanged:  # a price or promotion moved since the read-back: say so and read it again
+            s.log_step("order_repriced", "ivr: prices changed since the read-back")
+            await s.say("ordering_prices_changed")
+            continue
         except (InsufficientStock, ProductUnavailable) as exc:
             s.log_step("order_refused", f"ivr: order refused ({exc.error_id})", error=exc.error_id)
-            name = next((p.name for p, _ in lines if p.code == exc.details.get("code")), "")  # type: ignore[union-attr]
+            name = next((p.name for p, _ in lines if p.code == exc.details.get("code")), "")
             await s.say("ordering_out_of_stock", name=name)
             return await s.to_agent("out_of_stock", skills=("sales",), prompt=None)
+        s.link("orders", order.number)
         await s.say("ordering_placed", order_no=order.number)  # the confirmation went out with the order
         return None

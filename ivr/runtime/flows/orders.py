@@ -11,21 +11,22 @@ from ivr.runtime.session import LEFT, IvrSession
 MAX_LOOKUPS = 3
 
 
-def status_prompt(order: OrderView) -> tuple[str, dict[str, Any]]:
-    """The catalogue prompt and values that say where an order is."""
+def status_prompt(order: OrderView, local_date: Any = lambda moment: moment.date()) -> tuple[str, dict[str, Any]]:
+    """The catalogue prompt and values that say where an order is (dates as ``local_date`` gives them: the
+    center's calendar)."""
     number = order.number
     if order.status == "shipped":
         return "order_status_shipped", {"order_no": number, "courier": order.courier or "",
                                         "waybill": order.waybill or ""}
     if order.status == "delivered":
-        return "order_status_delivered", {"order_no": number, "date": order.updated_at.date()}
+        return "order_status_delivered", {"order_no": number, "date": local_date(order.updated_at)}
     if order.status in ("settled", "returned"):
         return f"order_status_{order.status}", {"order_no": number, "amount": order.total}
     if order.status == "exchanged":
         return "order_status_exchanged", {"order_no": number}
     if order.status == "cancelled":
         return "order_status_cancelled", {"order_no": number}
-    return "order_status_ordered", {"order_no": number, "date": order.created_at.date()}
+    return "order_status_ordered", {"order_no": number, "date": local_date(order.created_at)}
 
 
 def sms_data(order: OrderView) -> dict[str, str]:
@@ -79,7 +80,7 @@ async def order_status(s: IvrSession, node: Any) -> str | None:
                 return None
             await s.say("order_recent_intro")
         while True:
-            await s.say_all([status_prompt(o) for o in orders])  # type: ignore[arg-type]
+            await s.say_all([status_prompt(o, s.local_date) for o in orders])  # type: ignore[arg-type]
             s.log_step("order_status", "ivr: order status heard", orders=[o.number for o in orders])  # type: ignore[union-attr]
             key = await s.ask(await s.files("order_sms_offer") + await s.files("order_status_menu"),
                               s.config.input_timeout)

@@ -17,7 +17,7 @@ async def points_balance(s: IvrSession, node: Any) -> str | None:
         prompts.append(("points_recent_intro", {}))
         for change in view.recent:
             kind = "points_change_earned" if change.delta > 0 else "points_change_spent"
-            prompts.append((kind, {"date": change.at.date(), "points": abs(change.delta)}))
+            prompts.append((kind, {"date": s.local_date(change.at), "points": abs(change.delta)}))
     else:
         prompts.append(("points_none", {}))
     await s.say_all(prompts)

@@ -13,9 +13,11 @@ async def leave_voicemail(s: IvrSession, node: Any) -> str | None:
     if recorded is None:
         return LEFT if s.call.hung_up else None
     result, path = recorded
-    await s.gateway.save_voicemail(mailbox=node.mailbox, audio_path=path,
-                                   duration_seconds=(result.record_ms or 0) / 1000.0, caller=s.call.ani,
-                                   customer_id=s.customer_id, call_uuid=s.uuid)
+    voicemail_id = await s.gateway.save_voicemail(mailbox=node.mailbox, audio_path=path,
+                                                  duration_seconds=(result.record_ms or 0) / 1000.0,
+                                                  caller=s.call.ani, customer_id=s.customer_id, call_uuid=s.uuid)
+    s.link("recordings", path)
+    s.link("voicemails", voicemail_id)
     if s.call.hung_up:
         return LEFT
     await s.say("voicemail_saved")

@@ -1,4 +1,4 @@
-"""The admin app for a WSGI server on its own, e.g. ``gunicorn 'admin.wsgi:app'``.
+"""The admin app for a WSGI server on its own, e.g. ``gunicorn 'hotline.wsgi:app'``.
 
 Settings come from ``HOTLINE_CONFIG`` / ``HOTLINE_*``. Like the engine it
 refuses to load (one line, via ``SystemExit``) on a database without this
@@ -6,15 +6,16 @@ version's schema, or outside demo mode while an account keeps its demo
 password; first-run users are created as in ``hotline run`` and any
 generated password is printed once. The request-size limits of ``admin.web``
 are the front server's job here (e.g. nginx ``client_max_body_size``);
-Flask's own ``MAX_CONTENT_LENGTH`` still applies.
+Flask's own ``MAX_CONTENT_LENGTH`` still applies. It lives in the composition
+root because the admin package does not read Hotline's settings.
 """
 
 from __future__ import annotations
 
-from admin.app import create_app
 from admin.bootstrap import DemoPasswordsLeft, describe, ensure_admin_user, refuse_demo_passwords
 from admin.extensions import db
 from crm_core.migrate import SchemaNotCurrent, require_head
+from hotline.admin_config import create_admin_app
 from hotline.settings import database_url, load_settings
 
 settings = load_settings()
@@ -22,7 +23,7 @@ try:
     require_head(database_url(settings))
 except SchemaNotCurrent as exc:
     raise SystemExit(f"hotline: {exc}: run `hotline db upgrade` first") from None
-app = create_app(settings)
+app = create_admin_app(settings)
 
 with app.app_context():
     try:
