@@ -1,4 +1,4 @@
-"""The layers of ARCHITECTURE.md, checked on the import graph built from the source (every module's AST).
+"""The layers of docs/architecture.md, checked on the import graph built from the source (every module's AST).
 
 Every ``import`` counts: module level, inside functions, under
 ``TYPE_CHECKING``. A circle of imports inside a package means two modules

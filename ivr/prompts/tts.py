@@ -2,7 +2,7 @@
 
 Everything here blocks; callers run it in a worker thread (``PromptRenderer``)
 or a command-line loop, never on the reactor thread. The pyttsx3 path follows
-what was measured on this stack (../shared/ENVIRONMENT.md):
+what was measured with espeak-ng on Debian 12:
 
 * ``runAndWait()`` may return before the file exists, so we wait for the
   ``finished-utterance`` callback and then for the file, with a bound;
