@@ -106,6 +106,7 @@ class Resumer:
                       ) -> Recovery:
         """Once the switch answers: bring back stranded callers, close dead CDRs, re-queue callbacks."""
         callers = self.lifecycle.callers
+        open_calls = list(open_calls)
         rows = await switch.show_channels()
         live = {row.uuid for row in rows if row.state not in _DEAD_STATES}
         result = Recovery()
@@ -123,6 +124,7 @@ class Resumer:
                 self._keep_agent_on_call(call)
             else:
                 waiting.append((call.entered_at, call.uuid))
+        waiting += await self._unrecorded_waiting(switch, rows, {call.uuid for call in open_calls})
         since = now - LOOKBACK.total_seconds()
         opened = [cb for cb in callbacks if cb.get("claimed_by") is None and is_virtual_hold(cb)
                   and _epoch(cb.get("created_at"), now) >= since]
@@ -194,6 +196,29 @@ class Resumer:
             self.board.restore(agent.id, AgentState.ON_CALL, None, list(agent.queues), call.uuid)
             log.info("agent %s: still talking on %s after the restart", agent.id, call.uuid)
 
+    async def _unrecorded_waiting(self, switch: Any, rows: Iterable[Any], known: set[str]
+                                  ) -> list[tuple[float, str]]:
+        """Callers in line whose queue entry the database never got (the engine died before writing it).
+
+        The channel is the record of last resort: an inbound channel with a queue place in its variables
+        is a caller in line, whatever the database says."""
+        found: list[tuple[float, str]] = []
+        for row in rows:
+            uuid = row.uuid
+            if row.state in _DEAD_STATES or row.direction != "inbound" or uuid in self.lifecycle.callers \
+                    or uuid in known:
+                continue
+            try:
+                queue = await switch.uuid_getvar(uuid, QUEUE_VAR)
+                entered = await switch.uuid_getvar(uuid, PREFIX + "entered") if queue else None
+            except Exception:  # noqa: BLE001 -- gone in the meantime
+                continue
+            if queue:
+                log.info("call %s: in line for %s with no queue entry in the database; bringing it back",
+                         uuid, queue)
+                found.append((_epoch(_float(entered), self.lifecycle.clock.seconds()), uuid))
+        return found
+
     async def _still_waiting(self, switch: Any, uuid: str) -> bool:
         """The channel itself says whether it is still in a line (not answered, not left)."""
         try:
@@ -220,3 +245,10 @@ def _epoch(value: Any, default: float) -> float:
             return default
         return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).timestamp()
     return default
+
+
+def _float(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None

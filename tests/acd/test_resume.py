@@ -17,9 +17,11 @@ class FakeSwitch:
     def __init__(self, channels: dict[str, dict[str, str]]) -> None:
         self.channels = channels  # uuid -> channel variables
         self.transfers: list[tuple] = []
+        self.directions: dict[str, str] = {}
 
     def show_channels(self) -> defer.Deferred:
-        return defer.succeed([ChannelRow(uuid=u, state="CS_EXECUTE") for u in self.channels])
+        return defer.succeed([ChannelRow(uuid=u, state="CS_EXECUTE", direction=self.directions.get(u, ""))
+                              for u in self.channels])
 
     def uuid_getvar(self, uuid: str, name: str) -> defer.Deferred:
         return defer.succeed(self.channels[uuid].get(name) or None)
@@ -142,6 +144,24 @@ def test_recovery_brings_back_waiting_callers_in_entry_order_and_closes_dead_cal
     assert "ended_at" not in h.acd.cdr.records.get("talking", {})
     h.acd.resumer.watch({"w-early", "w-late"})  # the conversation ended while nobody listened
     assert h.acd.cdr.records["talking"]["disposition"] == "answered"
+
+
+def test_a_caller_in_line_whose_queue_entry_never_reached_the_database_is_brought_back_in_its_place(h):
+    """The engine died between the caller entering the line and the write: the channel's place still counts."""
+    h.queue()
+    h.agent(1, login=True)
+    h.acd.set_state(1, "break")
+    now = h.clock.seconds()
+    switch = FakeSwitch({
+        "recorded": {QUEUE_VAR: "sales"},
+        "unrecorded": {QUEUE_VAR: "sales", "hotline_acd_entered": f"{now - 120:.3f}"},
+        "in-ivr": {},  # an inbound caller still in the menus: not in a line, left alone
+        "agent-leg": {QUEUE_VAR: "sales"},  # an outbound leg never counts as a caller in line
+    })
+    switch.directions = {"recorded": "inbound", "unrecorded": "inbound", "in-ivr": "inbound", "agent-leg": "outbound"}
+    result = recover(h, switch, [OpenCall("recorded", "sales", now - 30, False)])
+    assert [t[0] for t in switch.transfers] == ["unrecorded", "recorded"]  # entry order, from the channel's own time
+    assert result.transferred == ["unrecorded", "recorded"]
 
 
 def test_recovery_keeps_the_agent_of_a_surviving_conversation_on_call(h):

@@ -34,7 +34,7 @@ DOCUMENTED = {"admin": ("admin", "admin-demo"), "supervisor": ("supervisor", "su
 
 def _env(tmp: Path, url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    env.update({"HOTLINE_DB_URL": url, "HOTLINE_CALLSERVER_PORT": "0", "HOTLINE_SIM_PORT": "0",
+    env.update({"HOTLINE_DB_URL": url, "HOTLINE_CALLSERVER_PORT": "0", "HOTLINE_SWITCH_PORT": "0",
                 "HOTLINE_ADMIN_PORT": "0", "HOTLINE_VAR_DIR": str(tmp / "var"), **overrides})
     return env
 

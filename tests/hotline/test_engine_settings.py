@@ -46,8 +46,10 @@ async def test_in_sim_mode_one_switch_port_serves_the_simulator_the_engine_and_h
     try:
         assert engine.ports["sim"] == port
         await engine.switch.when_connected()
-        args = argparse.Namespace(host=None, port=None, password=None, ani="13800138000", dnis="4008001234",
-                                  script="wait_prompt; hangup", name=None, timeout=20.0, json=False)
+        parser = argparse.ArgumentParser()
+        call_command.add_arguments(parser)  # the command's own defaults: what a user typing it gets
+        args = parser.parse_args(["--from", "13800138000", "--to", "4008001234", "--script", "wait_prompt; hangup",
+                                  "--timeout", "20"])
         code = await threads.deferToThread(call_command.main, settings, args)  # the CLI blocks: not on the reactor
         assert code == 0
         out = capsys.readouterr().out

@@ -22,7 +22,7 @@ TIMEOUT = 90
 def _env(tmp: Path, url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env.update({"HOTLINE_DB_URL": url, "HOTLINE_SWITCH_MODE": "sim", "HOTLINE_CALLSERVER_PORT": "0",
-                "HOTLINE_SIM_PORT": "0", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_VAR_DIR": str(tmp / "var"),
+                "HOTLINE_SWITCH_PORT": "0", "HOTLINE_ADMIN_PORT": "0", "HOTLINE_VAR_DIR": str(tmp / "var"),
                 "HOTLINE_SIM_SOUNDS_DIR": str(tmp / "snd"), "HOTLINE_SIM_RECORDINGS_DIR": str(tmp / "rec"),
                 "HOTLINE_TTS_CACHE_DIR": str(tmp / "tts"), "HOTLINE_ADMIN_PASSWORD": "first-admin-pw-1"})
     env.update(overrides)
