@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from twisted.internet import defer, reactor, task
 
-#: A menu whose only choice is "0 for an agent", open every hour of the week.
-AGENT_MENU = """
+#: The head of a Chinese test menu named ``main``, open every hour of the week; its nodes follow.
+OPEN_ALL_WEEK = """
 name: main
 entry: main
 languages: [zh]
@@ -24,7 +24,10 @@ business_hours:
   weekly: {mon: ["00:00-23:59"], tue: ["00:00-23:59"], wed: ["00:00-23:59"], thu: ["00:00-23:59"],
            fri: ["00:00-23:59"], sat: ["00:00-23:59"], sun: ["00:00-23:59"]}
   after_hours: main
-settings:
+"""
+
+#: A menu whose only choice is "0 for an agent".
+AGENT_MENU = OPEN_ALL_WEEK + """settings:
   agent_queue: general
 nodes:
   main:

@@ -20,21 +20,11 @@ import factories
 from crm_core.db import transaction
 from crm_core.models import CapturedMessage, InboundFax, OutboxMessage
 from crm_core.services.orders import change_order_status, place_order
-from engine_rig import engine_settings, publish_menu, start_engine, wait_for
+from engine_rig import OPEN_ALL_WEEK, engine_settings, publish_menu, start_engine, wait_for
 from freeswitch.sim.fax import write_fax_tiff
 from hotline.cli import main as cli
 
-ORDER_MENU = """
-name: main
-entry: main
-languages: [zh]
-default_language: zh
-business_hours:
-  timezone: Asia/Shanghai
-  weekly: {mon: ["00:00-23:59"], tue: ["00:00-23:59"], wed: ["00:00-23:59"], thu: ["00:00-23:59"],
-           fri: ["00:00-23:59"], sat: ["00:00-23:59"], sun: ["00:00-23:59"]}
-  after_hours: main
-nodes:
+ORDER_MENU = OPEN_ALL_WEEK + """nodes:
   main:
     type: menu
     text: {zh: 查询订单请按一。}

@@ -53,21 +53,11 @@ from crm_core.models import (
     QueueSkill,
     Skill,
 )
-from engine_rig import engine_settings, start_engine, wait_for
+from engine_rig import OPEN_ALL_WEEK, engine_settings, start_engine, wait_for
 
 UTC = dt.timezone.utc
 CHINA = 480
-MENU = """
-name: main
-entry: main
-languages: [zh]
-default_language: zh
-business_hours:
-  timezone: Asia/Shanghai
-  weekly: {mon: ["00:00-23:59"], tue: ["00:00-23:59"], wed: ["00:00-23:59"], thu: ["00:00-23:59"],
-           fri: ["00:00-23:59"], sat: ["00:00-23:59"], sun: ["00:00-23:59"]}
-  after_hours: main
-settings:
+MENU = OPEN_ALL_WEEK + """settings:
   agent_queue: sales
 nodes:
   main:
