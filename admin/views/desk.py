@@ -71,6 +71,7 @@ from crm_core.services import (
     search_knowledge,
 )
 from admin.views.desk_messages import DeskMessageForm, send_desk_message
+from admin.views.desk_preview import SKIP_REASONS, PreviewRoutes, preview_campaigns
 from crm_core.services.notifications import notify_order, notify_status_change
 from crm_core.services.calls import link_call, set_disposition
 from crm_core.services.order_numbers import is_valid_order_number
@@ -255,15 +256,16 @@ def questions(agent_id: int | None = None, open_only: bool = False, limit: int =
     return rows[:limit]
 
 
-class DeskView(SecureBaseView):
-    """The agent desk (role agent) and the supervisors' read-only view of any agent's desk."""
+class DeskView(PreviewRoutes, SecureBaseView):
+    """The agent desk (role agent) and the supervisors' read-only view of any agent's desk; agents on a preview
+    campaign also get its "next contact" panel (:mod:`admin.views.desk_preview`)."""
 
     method_permissions = {
         "index": "view", "agent_desk": "view", "status": "view", "customer": "view", "lookup": "view",
         "knowledge": "view", "article": "view", "callbacks": "view", "my_questions": "view",
         "state": "act", "order": "act", "order_status": "act", "complaint": "act", "ask": "act",
         "callback_claim": "act", "callback_complete": "act", "blacklist": "act", "wrapup": "act",
-        "transfer": "act", "supervise": "supervise", "message": "act",
+        "transfer": "act", "supervise": "supervise", "message": "act", **PreviewRoutes.PREVIEW_PERMISSIONS,
     }
 
     # -- who ----------------------------------------------------------------------------------
@@ -332,7 +334,9 @@ class DeskView(SecureBaseView):
                            categories=[c.value for c in ComplaintCategory],
                            deliveries=[m.value for m in DeliveryMethod], payments=[m.value for m in PaymentMethod],
                            can_supervise=self.permitted("supervise"), supervision_modes=SUPERVISION_MODES,
-                           code_labels={code: str(label) for code, label in CODE_LABELS.items()})
+                           code_labels={code: str(label) for code, label in CODE_LABELS.items()},
+                           preview=[] if readonly else preview_campaigns(db.session, agent),
+                           skip_reasons=SKIP_REASONS)
 
     # -- reads (GET, JSON) ---------------------------------------------------------------------------
 
