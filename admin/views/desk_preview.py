@@ -34,6 +34,7 @@ from admin.extensions import db
 from admin.forms import IdField
 from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.desk_data import customer_by_phone, customer_card
+from admin.views.json_replies import crm_refused, form_refused, ok, refused
 from crm_core.enums import CampaignMode, CampaignStatus
 from crm_core.exceptions import CrmError, InvalidPhoneNumber
 from crm_core.models import Agent, AgentQueue, Campaign, Customer
@@ -90,8 +91,6 @@ class PreviewRoutes:
 
     def _on_preview(self, method: str, *args: Any) -> tuple[Any, Any]:
         """``preview.<method>(*args)`` on the reactor thread: (result, None) or (None, the JSON refusal)."""
-        from admin.views.desk import crm_refused, refused
-
         try:
             bridge = engine_bridge()
             service = bridge.service(SERVICE)
@@ -110,8 +109,6 @@ class PreviewRoutes:
     @expose("/preview/next", methods=("POST",))
     def preview_next(self) -> Any:
         """Ask the engine for this agent's next contact (it is held for the agent until dialled or skipped)."""
-        from admin.views.desk import ok
-
         agent = self.acting_agent()  # type: ignore[attr-defined]
         raw, refusal = self._on_preview("next", agent.id)
         if refusal is not None:
@@ -122,8 +119,6 @@ class PreviewRoutes:
 
     @expose("/preview/dial", methods=("POST",))
     def preview_dial(self) -> Any:
-        from admin.views.desk import form_refused, ok
-
         agent = self.acting_agent()  # type: ignore[attr-defined]
         form = DialForm()
         if not form.validate():
@@ -135,8 +130,6 @@ class PreviewRoutes:
 
     @expose("/preview/skip", methods=("POST",))
     def preview_skip(self) -> Any:
-        from admin.views.desk import form_refused, ok, refused
-
         agent = self.acting_agent()  # type: ignore[attr-defined]
         form = SkipForm()
         if not form.validate():
