@@ -369,3 +369,11 @@ def test_attempt_rows_page_through_the_log_in_batches(dbs):
     chunks = list(csv_stream(["a"], ([i] for i in range(5)), chunk_rows=2))
     assert len(chunks) == 3 and b"".join(chunks).decode("utf-8-sig").split("\r\n")[:-1] == \
         ["a", "0", "1", "2", "3", "4"]
+
+
+def test_the_console_and_results_speak_chinese(manager, dbs):
+    campaign = make_campaign(dbs, status="running", contacts=1)
+    page = manager.client.get(f"{CONSOLE}/{campaign.id}/?lang=zh").text
+    assert "实时数据不可用" in page and "剩余联系人" in page and "暂停" in page
+    results = manager.client.get(f"{CONSOLE}/{campaign.id}/results?lang=zh").text
+    assert "无人接听" in results and "未拨打：免打扰名单" in results and "no_answer<" not in results
