@@ -60,10 +60,12 @@ def campaign_results(session: Session, campaign_id: int) -> dict[str, Any]:
     summary = campaign_summary(session, campaign_id)
     dispositions = {r.value: summary["results"].get(r.value, 0) for r in AttemptResult}
     contacts = {s.value: summary["contacts"].get(s.value, 0) for s in ContactStatus}
-    skips = dict(session.execute(
-        select(func.coalesce(CampaignContact.skip_reason, ""), func.count())
-        .where(CampaignContact.campaign_id == campaign_id, CampaignContact.status == ContactStatus.SKIPPED.value)
-        .group_by(func.coalesce(CampaignContact.skip_reason, ""))).all())
+    skips: dict[str, int] = {}
+    for reason, count in session.execute(
+            select(CampaignContact.skip_reason, func.count())
+            .where(CampaignContact.campaign_id == campaign_id, CampaignContact.status == ContactStatus.SKIPPED.value)
+            .group_by(CampaignContact.skip_reason)).all():
+        skips[reason or "unknown"] = skips.get(reason or "unknown", 0) + count
     counts: dict[int, dict[str, int]] = {}
     for question_id, answer, count in session.execute(
             select(CampaignAnswer.question_id, CampaignAnswer.answer, func.count())
@@ -83,7 +85,7 @@ def campaign_results(session: Session, campaign_id: int) -> dict[str, Any]:
                                       for k in keys]})
     return {"campaign_id": summary["id"], "name": summary["name"], "status": summary["status"],
             "dispositions": dispositions, "attempts": sum(dispositions.values()), "contacts": contacts,
-            "skip_reasons": {(k or "unknown"): v for k, v in sorted(skips.items())}, "questions": questions}
+            "skip_reasons": dict(sorted(skips.items())), "questions": questions}
 
 
 __all__ = ["LIVE_STATUSES", "PACE_WINDOW", "campaign_progress", "campaign_results", "followed_campaigns"]
