@@ -143,10 +143,10 @@ def attach(engine: Any, dialer: Any, gateway: Any, clock: Any = None,
         events.stop()
         return [], defer.succeed(None)
 
-    if getattr(engine, "ports", None) and hub is not None and getattr(engine, "call_server", None) is not None:
-        events.start()  # attached after the engine started
+    if getattr(engine, "call_server", None) is not None:
+        events.start()  # attached once the engine's parts run (from an on_started hook, or later)
     else:
-        engine.on_started.append(start)
+        engine.on_started.append(start)  # attached while the application is built
     engine.before_stop.append(stop)
     return events
 
