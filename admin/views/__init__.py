@@ -42,12 +42,14 @@ from crm_core.models import (
 
 def register_reports_and_campaigns(admin: Admin, marketing: object) -> None:
     """Campaigns, contacts and the do-not-call list (marketing); reports and the wallboard (a menu of their own)."""
+    from admin.views.campaign_console import CampaignConsoleView
     from admin.views.campaigns import CampaignAttemptView, CampaignContactView, CampaignView, DoNotCallView, SegmentView
     from admin.views.reports import ReportsView
     from admin.views.wallboard import WallboardView
     from crm_core.models import Campaign, CampaignAttempt, CampaignContact, CustomerSegment, DoNotCall
 
     admin.add_view(CampaignView(Campaign, name=_l("Campaigns"), endpoint="campaigns", category=marketing))
+    admin.add_view(CampaignConsoleView(name=_l("Campaign console"), endpoint="campaign_console", category=marketing))
     admin.add_view(CampaignContactView(CampaignContact, name=_l("Campaign contacts"), endpoint="campaign_contacts",
                                        category=marketing))
     admin.add_view(DoNotCallView(DoNotCall, name=_l("Do-not-call list"), endpoint="do_not_call", category=marketing))

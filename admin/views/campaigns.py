@@ -102,7 +102,9 @@ class CampaignView(SecureModelView):
                      "holiday_country": _l("Holiday calendar"), "timezone": _l("Contacts' time zone"),
                      "pacing_version": _l("Pacing version"), "segment": _l("Customer segment")}
     details_template = "admin/order_details.html"  # its "Change status" button opens this view's status page
-    column_extra_row_actions = [EndpointLinkRowAction("fa fa-exchange-alt", ".status_view", title=_l("Change status"))]
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-exchange-alt", ".status_view", title=_l("Change status")),
+                                EndpointLinkRowAction("fa fa-tachometer-alt", "campaign_console.console",
+                                                      id_arg="campaign_id", title=_l("Campaign console"))]
     method_permissions = {"status_view": "status"}
 
     def on_form_prefill(self, form: Any, id: Any) -> None:

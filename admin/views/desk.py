@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import abort, g, jsonify, request, url_for
+from flask import abort, g, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -59,7 +59,7 @@ from crm_core.enums import (
     OrderStatus,
     PaymentMethod,
 )
-from crm_core.exceptions import CrmError, InvalidInput, NotFound
+from crm_core.exceptions import CrmError, NotFound
 from crm_core.models import Agent, CallbackRequest, CallDetailRecord, Customer, Interaction, KnowledgeArticle, Order
 from crm_core.services import (
     change_order_status,
@@ -71,6 +71,8 @@ from crm_core.services import (
     search_knowledge,
 )
 from admin.views.desk_messages import DeskMessageForm, send_desk_message
+from admin.views.desk_preview import SKIP_REASONS, PreviewRoutes, preview_campaigns
+from admin.views.json_replies import crm_refused, form_refused, ok, refused
 from crm_core.services.notifications import notify_order, notify_status_change
 from crm_core.services.calls import link_call, set_disposition
 from crm_core.services.order_numbers import is_valid_order_number
@@ -165,32 +167,6 @@ class SuperviseForm(FlaskForm):
 
 # -- helpers --------------------------------------------------------------------------------------------
 
-def ok(**data: Any) -> Any:
-    return jsonify({"ok": True, **data})
-
-
-def refused(message: str, status: int = 400, **data: Any) -> Any:
-    return jsonify({"ok": False, "message": message, **data}), status
-
-
-def form_refused(form: FlaskForm) -> Any:
-    errors = {}
-    for name, messages in form.errors.items():
-        flat = []
-        for m in messages:
-            flat += [str(x) for x in m] if isinstance(m, list) else [str(m)]
-        errors[name] = [m for m in flat if m]
-    text = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in errors.items() if msgs)
-    return refused(gettext("Check the form: %(errors)s", errors=text), 400, errors=errors)
-
-
-def crm_refused(exc: CrmError) -> Any:
-    db.session.rollback()
-    status = 404 if isinstance(exc, NotFound) else 400 if isinstance(exc, InvalidInput) else 409
-    return refused(gettext("Refused: %(message)s", message=exc.message), status, error_id=exc.error_id,
-                   details={k: str(v) for k, v in exc.details.items()})
-
-
 def acd_service() -> Any:
     """The running engine's ACD (EngineUnavailable when the app runs on its own).
 
@@ -255,15 +231,16 @@ def questions(agent_id: int | None = None, open_only: bool = False, limit: int =
     return rows[:limit]
 
 
-class DeskView(SecureBaseView):
-    """The agent desk (role agent) and the supervisors' read-only view of any agent's desk."""
+class DeskView(PreviewRoutes, SecureBaseView):
+    """The agent desk (role agent) and the supervisors' read-only view of any agent's desk; agents on a preview
+    campaign also get its "next contact" panel (:mod:`admin.views.desk_preview`)."""
 
     method_permissions = {
         "index": "view", "agent_desk": "view", "status": "view", "customer": "view", "lookup": "view",
         "knowledge": "view", "article": "view", "callbacks": "view", "my_questions": "view",
         "state": "act", "order": "act", "order_status": "act", "complaint": "act", "ask": "act",
         "callback_claim": "act", "callback_complete": "act", "blacklist": "act", "wrapup": "act",
-        "transfer": "act", "supervise": "supervise", "message": "act",
+        "transfer": "act", "supervise": "supervise", "message": "act", **PreviewRoutes.PREVIEW_PERMISSIONS,
     }
 
     # -- who ----------------------------------------------------------------------------------
@@ -332,7 +309,9 @@ class DeskView(SecureBaseView):
                            categories=[c.value for c in ComplaintCategory],
                            deliveries=[m.value for m in DeliveryMethod], payments=[m.value for m in PaymentMethod],
                            can_supervise=self.permitted("supervise"), supervision_modes=SUPERVISION_MODES,
-                           code_labels={code: str(label) for code, label in CODE_LABELS.items()})
+                           code_labels={code: str(label) for code, label in CODE_LABELS.items()},
+                           preview=[] if readonly else preview_campaigns(db.session, agent),
+                           skip_reasons=SKIP_REASONS)
 
     # -- reads (GET, JSON) ---------------------------------------------------------------------------
 

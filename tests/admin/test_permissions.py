@@ -10,6 +10,7 @@ ROLES = ["admin", "supervisor", "campaign", "agent"]
 ROLE_OF = {"admin": "admin", "supervisor": "supervisor", "campaign": "campaign_manager", "agent": "agent"}
 #: views that are pages, not model views (no /new/ or /export/)
 PAGE_ENDPOINTS = {"skill_matrix", "desk", "desk_questions", "reports", "wallboard", "ivr_editor", "test_call",
+                  "campaign_console",
                   "fax_files"}
 MODEL_ENDPOINTS = sorted(e for e in MATRIX if e not in PAGE_ENDPOINTS)
 ALL_ENDPOINTS = sorted(MATRIX)
