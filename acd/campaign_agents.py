@@ -98,6 +98,7 @@ class AcdCampaignAgents:
         self.switch = switch
         self.settings: Callable[[int], Any] = settings or (lambda _campaign_id: None)
         self._by_agent: dict[int, _Work] = {}
+        self._reserved: dict[str, int] = {}  # call uuid -> agent id held for it (preview dialling)
         self._work_started: dict[int, float] = {}
         acd.board.on_wrap_up_end(self._wrap_up_ended)
         acd.bus.subscribe(events.AGENT_STATE, self._agent_state)
@@ -119,9 +120,35 @@ class AcdCampaignAgents:
         board = self.acd.board
         return [board.get(agent_id) for agent_id in sorted(board.members(name))]
 
+    def works_on(self, agent_id: int, campaign_id: int) -> bool:
+        """Whether the agent is one of the campaign's agents."""
+        return any(a.id == agent_id for a in self.members(campaign_id))
+
     def campaigns_of(self, agent_id: int, campaign_ids: Iterable[int]) -> list[int]:
         """Which of ``campaign_ids`` the agent works on (is logged into the queue of)."""
-        return [c for c in campaign_ids if any(a.id == agent_id for a in self.members(c))]
+        return [c for c in campaign_ids if self.works_on(agent_id, c)]
+
+    # -- preview: an agent held for the call they chose to place ---------------------------------------
+
+    def reserve(self, agent_id: int, call_uuid: str) -> None:
+        """Hold an available agent (ringing, reason ``campaign``) for ``call_uuid``; the answered call goes to them.
+        Raises :class:`acd.exceptions.IllegalTransition` when the agent is not available."""
+        from acd.exceptions import IllegalTransition
+
+        agent = self.acd.board.get(agent_id)
+        if agent.state is not S.AVAILABLE or agent.id in self._by_agent:
+            raise IllegalTransition(f"agent {agent_id} is {agent.state.value}, not available", agent_id=agent_id)
+        self.acd.board.transition(agent_id, S.RINGING, CAMPAIGN, call_uuid=call_uuid)
+        self._reserved[call_uuid] = agent_id
+
+    def release(self, call_uuid: str) -> None:
+        """The held call will not reach its agent: the agent is available again (nothing if it did)."""
+        agent_id = self._reserved.pop(call_uuid, None)
+        if agent_id is None:
+            return
+        agent = self.acd.board.get(agent_id)
+        if agent.state is S.RINGING and agent.call_uuid == call_uuid and agent.id not in self._by_agent:
+            self.acd.board.after_offer(agent_id, S.AVAILABLE)
 
     def blend_allows(self, agent: Agent, rule: str) -> bool:
         """Whether the blend rule lets this agent take a campaign call now (inbound first)."""
@@ -178,11 +205,18 @@ class AcdCampaignAgents:
         """Ring the longest-idle free agent from the answered call; fires with :class:`Connected` once the agent is
         bridged, or None (nobody free, the phone failed, or ``deadline`` passed: the ring is cancelled)."""
         settings = self.settings(campaign_id)
-        free = self.free_agents(campaign_id) if settings is not None else []
-        if not free or getattr(call, "hung_up", False):
+        reserved = self._reserved.pop(call.uuid, None)
+        if reserved is not None:  # a preview call: the agent who chose to dial it is held for it
+            held = self.acd.board.get(reserved)
+            free = [held] if held.state is S.RINGING and held.call_uuid == call.uuid else []
+        else:
+            free = self.free_agents(campaign_id) if settings is not None else []
+        queue = self.queue_name(getattr(settings, "queue_id", None))
+        if not free or queue is None or getattr(call, "hung_up", False):
+            if reserved is not None and free:
+                self.acd.board.after_offer(reserved, S.AVAILABLE)
             return defer.succeed(None)
         agent = free[0]
-        queue = self.queue_name(settings.queue_id)
         cq = self.acd.queues[queue]
         now = self.clock.seconds()
         variables = getattr(call, "variables", {}) or {}
@@ -199,7 +233,10 @@ class AcdCampaignAgents:
                          direction="outbound", entered_at=now)
         work = _Work(caller, agent, Connected(agent.id), now)
         self._by_agent[agent.id] = work
-        lifecycle.offering(caller, agent)
+        if reserved is None:
+            lifecycle.offering(caller, agent)
+        else:  # already ringing (held) for this call
+            caller.offering = agent.id
         self.acd.bus.publish(events.SCREEN_POP, {
             "agent_id": agent.id, "extension": agent.extension, "call_uuid": caller.uuid, "queue": queue,
             "ani": number, "dnis": caller.dnis, "customer": {k: v for k, v in caller.customer.items() if v},
