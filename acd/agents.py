@@ -247,12 +247,14 @@ class AgentBoard:
         self._set(agent, AgentState(state), reason, call_uuid)
         return agent
 
-    def start_wrap_up(self, agent_id: int, seconds: float, call_uuid: str | None = None) -> Agent:
-        """The call ended: wrap up for ``seconds`` (0: straight to the next state), then apply pending or go available."""
+    def start_wrap_up(self, agent_id: int, seconds: float, call_uuid: str | None = None,
+                      reason: str | None = None) -> Agent:
+        """The call ended: wrap up for ``seconds`` (0: straight to the next state), then apply pending or go available;
+        ``reason`` says what work it was (``campaign``; None for inbound)."""
         agent = self.get(agent_id)
         self._count_call(agent)
         if seconds > 0:
-            self.transition(agent_id, S.WRAP_UP, None, call_uuid)
+            self.transition(agent_id, S.WRAP_UP, reason, call_uuid)
             agent.wrapup_timer = self.clock.callLater(seconds, self._wrap_up_ended, agent.id)
         else:
             self._after_work(agent)

@@ -45,6 +45,11 @@ RouteHook = Callable[[str], Any]
 LineHook = Callable[[WaitingCaller, QueueConfig], Any]
 
 
+def work_reason(caller: WaitingCaller) -> str | None:
+    """The reason an agent's busy states carry for ``caller``'s call: None for inbound work, else its kind."""
+    return None if caller.kind == "inbound" else caller.kind
+
+
 class CallerLifecycle:
     """Every waiting caller's steps, the lines they wait in, and their records."""
 
@@ -184,7 +189,7 @@ class CallerLifecycle:
 
     def offering(self, caller: WaitingCaller, agent: Agent) -> None:
         """An agent was chosen for the caller: the agent rings (reserved) while the caller hears ringback."""
-        self.board.transition(agent.id, S.RINGING, call_uuid=caller.uuid)
+        self.board.transition(agent.id, S.RINGING, work_reason(caller), call_uuid=caller.uuid)
         caller.offering = agent.id
         caller.cancelled_offer = False
         caller.cancel_timer("retry")
@@ -202,7 +207,7 @@ class CallerLifecycle:
             cq.remove(caller)
         self.keep_place(caller, agent_id=agent.id)
         if agent.state is S.RINGING and agent.call_uuid == caller.uuid:
-            self.board.transition(agent.id, S.ON_CALL, call_uuid=caller.uuid)
+            self.board.transition(agent.id, S.ON_CALL, work_reason(caller), call_uuid=caller.uuid)
         else:
             log.warning("call %s: agent %s answered while %s; forcing on_call", caller.uuid, agent.id,
                         agent.state.value)
@@ -226,7 +231,8 @@ class CallerLifecycle:
     def start_wrap_up(self, agent: Agent, caller: WaitingCaller) -> None:
         """The agent's part of ``caller``'s call is over: wrap up (the CDR row of the current segment)."""
         self.wrapup_cdr[agent.id] = self.cdr_keys.get(caller.uuid, caller.uuid)
-        self.board.start_wrap_up(agent.id, self.queues[caller.queue].config.wrapup_seconds, caller.uuid)
+        self.board.start_wrap_up(agent.id, self.queues[caller.queue].config.wrapup_seconds, caller.uuid,
+                                 reason=work_reason(caller))
 
     def wrap_up_ended(self, agent: Agent, call_uuid: str) -> None:
         """The agent left wrap-up: the record of the segment it wrapped up says when."""

@@ -198,6 +198,9 @@ class WaitingCaller:
     language: str = "zh"
     callback_offered: bool = False
     callback: Any = None  # acd.callbacks.CallbackEntry of a virtual (callback) entry
+    #: what kind of work the call is for its agent: "inbound", or "campaign" (an answered outbound campaign call,
+    #: acd/campaign_agents.py) -- the agent's ringing/on-call/wrap-up states carry it as their reason
+    kind: str = "inbound"
     decisions: list[dict[str, Any]] = field(default_factory=list)
     outcome: defer.Deferred = field(default_factory=defer.Deferred)
     timers: dict[str, IDelayedCall] = field(default_factory=dict)

@@ -13,7 +13,8 @@ the recorder and hands it to both). It names no Twisted type.
 Kinds and their fields (all optional unless said):
 
 =================  ==============================================================================
-``entered``        the first event: ``direction``, ``ani``, ``dnis``, ``media_source`` (opens the row)
+``entered``        the first event: ``direction``, ``ani``, ``dnis``, ``media_source``, ``campaign_id`` and
+                   ``customer_id`` (an outbound campaign call's), ``leg`` (opens the row)
 ``identified``     ``customer_id`` -- who the caller is
 ``ivr_node``       ``node`` -- a menu node the caller reached
 ``ivr_outcome``    ``outcome`` (contained / to_agent / abandoned / hung_up), ``exit_node``
@@ -25,7 +26,7 @@ Kinds and their fields (all optional unless said):
                    ``decisions``
 ``wrapup_ended``   the agent finished after-call work
 ``linked``         ``kind`` (orders, complaints, callbacks, voicemails, recordings, transfers,
-                   agent_legs) and ``value`` -- something the call created or touched
+                   agent_legs, campaign_attempts) and ``value`` -- something the call created or touched
 ``hangup``         the channel hung up: ``cause``, ``side`` (caller, agent, system); closes the row
                    unless the ACD already ended it (then only what is still unknown is filled in)
 =================  ==============================================================================
@@ -115,7 +116,7 @@ def update_for(event: CallEvent) -> CallUpdate:
     kind = event.kind
     if kind == ENTERED:
         values = {"entered_at": at, "direction": f.get("direction") or Direction.INBOUND.value,
-                  **_present(f, "ani", "dnis", "media_source", "leg", "parent_uuid")}
+                  **_present(f, "ani", "dnis", "media_source", "leg", "parent_uuid", "campaign_id", "customer_id")}
         return CallUpdate(uuid, values, opened=True)
     if kind == IDENTIFIED:
         return CallUpdate(uuid, _present(f, "customer_id"))

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prompts": ("hotline.prompts_command:main", "prompt catalogue: list, render static prompts to the audio cache"),
     "freeswitch": ("hotline.freeswitch_command:main", "install the FreeSWITCH configuration; write the agents' SIP directory"),
     "messages": ("hotline.messages_command:main", "the SMS / e-mail / fax / voice outbox: list, dispatch"),
+    "campaign": ("hotline.campaign_command:main", "outbound campaigns: list, start, pause, resume, stop, status"),
 }
 
 #: name -> function(parser) adding the subcommand's own arguments.
@@ -38,6 +39,7 @@ ARGUMENTS: dict[str, str] = {
     "prompts": "hotline.prompts_command:add_arguments",
     "freeswitch": "hotline.freeswitch_command:add_arguments",
     "messages": "hotline.messages_command:add_arguments",
+    "campaign": "hotline.campaign_command:add_arguments",
 }
 
 

@@ -260,6 +260,30 @@ class AcdSettings:
 
 
 @dataclass(frozen=True)
+class DialerSettings:
+    """The outbound dialer inside the engine (docs/outbound.md): it dials the running campaigns."""
+
+    enabled: bool = True
+    #: names this engine's open attempts (two engines on one database need two ids); empty: the host name
+    engine_id: str = ""
+    #: the carrier trunk; {national}, {e164} or {digits} of the contact's number
+    dial_string: str = "sofia/gateway/itsp/{national}"
+    tick_seconds: float = 1.0
+    max_lines: int = 0  # calls in flight per campaign at most; 0: no limit but the pacing's
+    amd_available: bool = False  # mod_amd is loaded on the switch (else machine policies are not applied)
+    identification_file: str = "campaigns/identification.wav"  # who called and a number to call back
+    caller_id_name: str = "Hotline"
+    status_seconds: float = 3.0  # how often the live figures are stored for the CLI and the admin UI
+    preview_release_minutes: float = 10.0  # a preview contact claimed and neither dialled nor skipped goes back
+
+    def resolved_engine_id(self) -> str:
+        """``engine_id``, or the host name when it is empty."""
+        import socket
+
+        return (self.engine_id.strip() or socket.gethostname() or "engine")[:40]
+
+
+@dataclass(frozen=True)
 class CenterSettings:
     """The contact center itself."""
 
@@ -289,6 +313,7 @@ class Settings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     ivr: IvrSettings = field(default_factory=IvrSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
+    dialer: DialerSettings = field(default_factory=DialerSettings)
     center: CenterSettings = field(default_factory=CenterSettings)
     var_dir: str = "var"
 
@@ -451,7 +476,30 @@ def validate(settings: Settings) -> None:
         raise SettingsError("acd.callback_after and acd.announce_every must be 0 (never) or more seconds")
     if "{number}" not in acd.callback_dial_template:
         raise SettingsError("acd.callback_dial_template must contain {number}")
+    validate_dialer(settings)
     validate_messaging(settings)
+
+
+def validate_dialer(settings: Settings) -> None:
+    """Refuse dialer settings that cannot work."""
+    d = settings.dialer
+    if not 0.1 <= d.tick_seconds <= 60:
+        raise SettingsError("dialer.tick_seconds must be between 0.1 and 60")
+    if d.max_lines < 0:
+        raise SettingsError("dialer.max_lines must be 0 (no limit) or more")
+    if not 0.5 <= d.status_seconds <= 60:
+        raise SettingsError("dialer.status_seconds must be between 0.5 and 60")
+    if d.preview_release_minutes <= 0:
+        raise SettingsError("dialer.preview_release_minutes must be more than 0")
+    if not any(f"{{{k}}}" in d.dial_string for k in ("national", "e164", "digits")):
+        raise SettingsError("dialer.dial_string must contain {national}, {e164} or {digits}")
+    try:
+        d.dial_string.format(national="1", e164="+861", digits="861")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(f"dialer.dial_string: only {{national}}, {{e164}} and {{digits}} may be used ({exc})") \
+            from None
+    if len(d.engine_id) > 40:
+        raise SettingsError("dialer.engine_id must be at most 40 characters")
 
 
 def validate_messaging(settings: Settings) -> None:

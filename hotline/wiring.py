@@ -3,6 +3,9 @@
 Kept apart from :mod:`hotline.engine` so the engine stays a list of parts and
 this module the one place that decides what a call runs:
 
+* answered campaign legs (``hotline_attempt_id``, context ``campaign``) go
+  to the outbound dialer (:mod:`hotline.dialer_wiring`), which blends them
+  through the ACD;
 * calls with ``hotline_feature`` (agent feature codes ``*61``..``*64``) go to
   the ACD's :class:`~acd.features.FeatureHandler`;
 * customer legs the ACD dialled for a callback (``hotline_callback_uuid``)
@@ -241,12 +244,31 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
     service.handoff = AcdHandoff(service.acd, reactor, lambda: engine.switch, prompts,
                                  default_queue=settings.acd.default_queue, aliases=settings.acd.aliases())
     service.features = FeatureHandler(service.acd, prompts)
+    from hotline.dialer_wiring import build_dialer
+
+    dialing = build_dialer(engine, service, db, recorder, script=campaign_script(engine, db, prompts))
+    engine.dialing = dialing
+    from hotline.campaign_events import attach as attach_campaign_events
+
+    # the campaign console's live figures: SSE topics campaign:<id>, database figures merged with the dialer's
+    attach_campaign_events(engine, dialing.dialer if dialing is not None else None, db)
     application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff,
                                  menu_name=settings.ivr.menu, config=ivr_config(settings), recorder=recorder)
     engine.ivr = application
     engine.acd = service
     return CallRouter(application.handle, service.features.handle, service.acd.callbacks, service.handoff.resume,
-                      service.acd.resumer.after_talk, recorder).handle
+                      service.acd.resumer.after_talk, recorder,
+                      campaign=dialing.handle_call if dialing is not None else None).handle
+
+
+def campaign_script(engine: Any, gateway: Any, prompts: Any) -> Any:
+    """The IVR-script runner automated campaigns' answered calls run (the dialer's ``script=``).
+
+    The one place it is chosen: ``None`` until the IVR's campaign script runner is wired here (an object with
+    ``run(call, attempt) -> Deferred[{question key: digits}]``, ``acd.dialer.answered.AutomatedScript``);
+    without it automated campaigns play their voice file.
+    """
+    return None
 
 
 def ivr_config(settings: Any) -> Any:
@@ -268,8 +290,10 @@ class CallRouter:
 
     def __init__(self, ivr: Callable[[Any], Any], features: Callable[[Any], Any], callbacks: Any,
                  resume: Callable[[Any, Any], Any] | None = None,
-                 after_talk: Callable[[str, int | None], Any] | None = None, recorder: Any = None) -> None:
+                 after_talk: Callable[[str, int | None], Any] | None = None, recorder: Any = None,
+                 campaign: Callable[[Any], Any] | None = None) -> None:
         self.ivr = ivr
+        self.campaign = campaign
         self.features = features
         self.callbacks = callbacks
         self.resume = resume
@@ -280,6 +304,13 @@ class CallRouter:
         from acd.place import AGENT_VAR, QueuePlace
 
         variables = call.variables
+        if variables.get("hotline_attempt_id"):  # an answered campaign leg: the dialer opened its record
+            if self.campaign is not None:
+                await self.campaign(call)
+            else:
+                log.error("call %s: campaign leg but this engine runs no dialer; hanging up", call.uuid)
+                await call.hangup("NORMAL_CLEARING")  # the dialplan plays the identification message
+            return
         if self.recorder is not None:  # the call's record starts with its first event
             direction = "internal" if variables.get("hotline_feature") else (
                 "outbound" if variables.get("hotline_callback_uuid") else "inbound")

@@ -47,6 +47,7 @@ class Attempt:
     call: Any = None  # the answered leg on the CallServer, while a handler runs it
     recovered: bool = False
     closing: bool = False
+    reported_answer: bool = False  # the call record has its answer
 
     @property
     def uuid(self) -> str:

@@ -43,6 +43,7 @@ from acd.dialer.attempts import Attempt, result_for_cause
 from acd.dialer.compliance import CampaignCompliance, NoCallerId, caller_id, check_time, ring_timeout
 from acd.dialer.pacing import Pacer, PacingPolicy, Snapshot
 from acd.dialer.stats import AbandonBudget
+from crm_core import call_events
 from crm_core.campaign_rules import CONNECT_DEADLINE_SECONDS
 from crm_core.phones import national_digits
 from crm_core.services import attempt_recovery, campaign_figures, dialing
@@ -112,8 +113,13 @@ class Dialer:
     """Dials the running campaigns; see the module docstring."""
 
     def __init__(self, clock: IReactorTime, switch: Any, gateway: Gateway, agents: CampaignAgents,
-                 config: DialerConfig | None = None, *, script: answered.AutomatedScript | None = None) -> None:
+                 config: DialerConfig | None = None, *, script: answered.AutomatedScript | None = None,
+                 reporter: call_events.CallReporter | None = None) -> None:
         self.clock = clock
+        #: the engine's call recorder: every campaign leg gets its CDR (outbound, campaign and attempt linked)
+        self.reporter = reporter
+        #: called with each attempt once its result is stored (the preview desk frees its agent)
+        self.on_closed: list[Callable[[Attempt], Any]] = []
         self.switch = switch
         self.gateway = gateway
         self.agents = agents
@@ -172,6 +178,20 @@ class Dialer:
             self._by_uuid[attempt.uuid] = attempt
         log.info("dialer recovery: %d live calls kept, %d attempts closed", len(report.kept), len(report.closed))
         return report
+
+    async def campaign_run(self, campaign_id: int) -> CampaignRun:
+        """The campaign's run (loaded with its settings and abandon counts the first time)."""
+        return await self._run_for(campaign_id)
+
+    def settings_of(self, campaign_id: int) -> dialing.CampaignSettings | None:
+        """The settings snapshot the dialer works from, if it works on the campaign."""
+        run = self.campaigns.get(campaign_id)
+        return run.settings if run is not None else None
+
+    async def dial_claim(self, claim: dialing.Claim) -> None:
+        """Dial one contact claimed elsewhere (the preview desk) like any claim of the loop."""
+        run = await self._run_for(claim.campaign_id)
+        self._originate(run, claim)
 
     async def _run_for(self, campaign_id: int) -> CampaignRun:
         run = self.campaigns.get(campaign_id)
@@ -255,7 +275,13 @@ class Dialer:
             "hotline_attempt_id": claim.attempt_id, "hotline_amd": settings.amd_policy,
             # what the campaign dialplan plays if the engine cannot take the answered call
             "hotline_abandon_message": settings.abandon_message or self.config.identification_file,
+            "hotline_contact_number": claim.number,
         }
+        if claim.customer_id is not None:
+            variables["hotline_customer_id"] = claim.customer_id
+        self._report(call_events.ENTERED, attempt, direction="outbound", ani=national_digits(caller_id(settings)),
+                     dnis=claim.number, campaign_id=settings.id, customer_id=claim.customer_id)
+        self._report(call_events.LINKED, attempt, kind="campaign_attempts", value=claim.attempt_id)
         dial = self.config.dial_string.format(national=national_digits(claim.number), e164=claim.number,
                                               digits=claim.number.lstrip("+"))
         d = self.switch.originate(dial, self.config.destination, variables, ring_timeout(settings.ring_seconds),
@@ -325,7 +351,19 @@ class Dialer:
     def _pacer(self, attempt: Attempt) -> Pacer:
         return self.campaigns[attempt.claim.campaign_id].pacer
 
+    def _report(self, event: str, attempt: Attempt, /, **fields: Any) -> None:
+        """One step of the campaign leg's call record (never raises: the call goes on without it)."""
+        if self.reporter is None or not attempt.uuid:
+            return
+        try:
+            self.reporter.report(call_events.CallEvent(event, attempt.uuid, self.clock.seconds(), fields))
+        except Exception:
+            log.exception("campaign call %s: CDR %s not reported", attempt.uuid, event)
+
     def _record_answered(self, attempt: Attempt) -> defer.Deferred:
+        if not attempt.reported_answer:
+            attempt.reported_answer = True
+            self._report(call_events.ANSWERED, attempt)
         at = dt.datetime.fromtimestamp(attempt.answered_at or self.clock.seconds(), UTC)
         attempt_id, amd = attempt.claim.attempt_id, attempt.amd_result
         return self.gateway.run(lambda s: dialing.mark_answered(s, attempt_id, at=at, amd_result=amd))
@@ -351,6 +389,12 @@ class Dialer:
 
     # -- closing -----------------------------------------------------------------------------------------
     def _close(self, attempt: Attempt) -> None:
+        if not attempt.closing:  # the record: the ACD ended the part with an agent; the dialer ends the rest
+            if attempt.agent_id is None:
+                self._report(call_events.ENDED, attempt, disposition=attempt.result or "failed",
+                             hangup_cause=attempt.cause)
+            self._report(call_events.HANGUP, attempt, cause=attempt.cause or "NORMAL_CLEARING",
+                         side="caller" if attempt.answered_at is not None else "system")
         attempt.closing = True
         now = self._now()
         talk = attempt.talk_seconds(self.clock.seconds()) if attempt.result == "answered" else None
@@ -365,6 +409,9 @@ class Dialer:
         self.gateway.run(close).addCallbacks(lambda _c: self._forget(attempt), lambda f: self._unsaved_close(a, f))
 
     def _release(self, attempt: Attempt, cause: str, blocked_until: dt.datetime | None) -> None:
+        if blocked_until is None and not attempt.closing:  # its record was opened: the call never left
+            self._report(call_events.ENDED, attempt, disposition="not_sent", hangup_cause=cause)
+            self._report(call_events.HANGUP, attempt, cause=cause, side="system")
         attempt.closing = True
         now, attempt_id = self._now(), attempt.claim.attempt_id
         self.gateway.run(lambda s: dialing.release_unsent(s, attempt_id, at=now, cause=cause,
@@ -385,6 +432,11 @@ class Dialer:
         run = self.campaigns.get(attempt.claim.campaign_id)
         if run is not None:
             run.attempts.pop(attempt.uuid, None)
+        for hook in list(self.on_closed):
+            try:
+                hook(attempt)
+            except Exception:
+                log.exception("attempt %s: closed hook failed", attempt.claim.attempt_id)
 
     # -- figures -------------------------------------------------------------------------------------------
     def status(self, campaign_id: int) -> dict[str, Any]:
@@ -393,8 +445,15 @@ class Dialer:
         if run is None:
             return {"campaign_id": campaign_id, "active": False}
         decision, budget = run.pacer.last, run.pacer.budget
+        view = self.agents.view(campaign_id)
         return {"campaign_id": campaign_id, "active": True, "mode": run.settings.mode,
+                "status": run.settings.status, "engine_id": self.config.engine_id,
                 "ringing": sum(1 for a in run.attempts.values() if a.ringing),
                 "in_flight": len(run.attempts), "last_decision": decision.calls, "target": decision.target,
-                "abandon_rate": budget.rate() if budget else 0.0, "agents": self.agents.view(campaign_id).free}
+                "abandon_rate": budget.rate() if budget else 0.0, "agents": view.free,
+                "agents_busy": len(view.busy_elapsed)}
+
+    def statuses(self) -> list[dict[str, Any]]:
+        """The live figures of every campaign the dialer works on or still has calls of."""
+        return [self.status(campaign_id) for campaign_id in sorted(self.campaigns)]
 

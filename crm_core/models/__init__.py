@@ -15,6 +15,7 @@ from crm_core.models.contact_center import (
     QueueSkill,
     Skill,
 )
+from crm_core.models.dialer_status import DialerStatus
 from crm_core.models.customers import Address, BlacklistMark, Customer, CustomerPhone, CustomerTag, PointsEntry
 from crm_core.models.ivr_menus import IvrMenu, IvrMenuVersion
 from crm_core.models.login_throttle import LoginThrottle
@@ -58,6 +59,7 @@ __all__ = [
     "Category",
     "Complaint",
     "Courier",
+    "DialerStatus",
     "Customer",
     "CustomerPhone",
     "CustomerSegment",

@@ -39,7 +39,7 @@ APPENDABLE = frozenset({"ivr_path", "routing", "links"})
 PATH_SEPARATOR = ">"
 #: What a call's ``links`` may hold (what the call created or touched).
 LINK_KINDS = frozenset({"orders", "complaints", "callbacks", "voicemails", "recordings", "transfers",
-                        "agent_legs"})
+                        "agent_legs", "campaign_attempts"})
 _TEXT_LIMITS = {c.name: c.type.length for c in CDR.columns if getattr(c.type, "length", None)}
 
 

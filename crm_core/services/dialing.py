@@ -386,3 +386,56 @@ def record_answer(session: Session, attempt_id: int, question_key: str, answer: 
     attempt = _attempt(session, attempt_id)
     _store_answers(session, attempt, {question_key: answer}, at or utcnow())
     session.flush()
+
+
+#: Why a preview agent skips a contact, and what becomes of the contact.
+SKIP_REASONS = ("wrong_number", "do_not_call", "later")
+#: A contact skipped for "later" is due again after this long (the try is not counted).
+SKIP_LATER = dt.timedelta(hours=1)
+
+
+def skip_attempt(session: Session, attempt_id: int, reason: str, *, at: dt.datetime | None = None,
+                 by: str = "agent") -> Closed:
+    """A preview agent skipped the claimed contact without dialling: the attempt is closed with the reason.
+
+    The attempt's result stays within the recorded results (nothing was dialled): ``hangup_cause`` is
+    ``skipped:<reason>``. ``wrong_number`` skips the contact for good; ``do_not_call`` also puts the number on
+    the do-not-call list (the contact is skipped with that reason, as an import does); ``later`` gives the
+    try back and makes the contact due again in an hour.
+    """
+    from crm_core.models import DoNotCall
+
+    if reason not in SKIP_REASONS:
+        raise InvalidInput(f"unknown skip reason {reason!r} (one of {', '.join(SKIP_REASONS)})", reason=reason)
+    now = at or utcnow()
+    attempt = _attempt(session, attempt_id)
+    contact = session.get(CampaignContact, attempt.contact_id, with_for_update=True)
+    assert contact is not None
+    if attempt.ended_at is not None:
+        return Closed(attempt.id, attempt.result or "", contact.status, contact.next_attempt_at, already_closed=True)
+    attempt.ended_at, attempt.hangup_cause = now, f"skipped:{reason}"[:40]
+    if reason == "later":
+        attempt.result = AttemptResult.FAILED.value
+        contact.attempts = max(0, contact.attempts - 1)
+        contact.status, contact.next_attempt_at = ContactStatus.PENDING.value, now + SKIP_LATER
+    else:
+        attempt.result = (AttemptResult.BLOCKED_DNC if reason == "do_not_call" else AttemptResult.FAILED).value
+        contact.status, contact.skip_reason, contact.next_attempt_at = ContactStatus.SKIPPED.value, reason, None
+        contact.last_result = reason
+        if reason == "do_not_call" and session.get(DoNotCall, contact.number) is None:
+            session.add(DoNotCall(number=contact.number, reason="preview agent: asked not to be called",
+                                  added_by=by[:40]))
+    session.flush()
+    completed = complete_if_exhausted(session, attempt.campaign_id, actor=DIALER)
+    return Closed(attempt.id, attempt.result, contact.status, contact.next_attempt_at, completed)
+
+
+def attempt_claim(session: Session, attempt_id: int) -> Claim:
+    """An open attempt as the dialer's :class:`Claim` (a preview contact dialled after it was claimed)."""
+    attempt = _attempt(session, attempt_id)
+    if attempt.ended_at is not None:
+        raise InvalidInput(f"attempt {attempt_id} is already closed", attempt_id=attempt_id)
+    contact = session.get(CampaignContact, attempt.contact_id)
+    assert contact is not None
+    return Claim(attempt.id, attempt.campaign_id, contact.id, contact.customer_id, attempt.number,
+                 attempt.call_uuid or "", attempt.caller_id, contact.attempts, dict(contact.data or {}))

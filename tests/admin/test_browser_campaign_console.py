@@ -91,6 +91,7 @@ def hotline(tmp_path, database_maker):
     campaign_id = seed(url)
     engine = start_engine(engine_settings(url, tmp_path), web=True)
     dialer = StandInDialer()
+    engine.campaign_events.stop()  # the engine's own publisher (its idle dialer) gives way to this stand-in's
     events = attach(engine, dialer, engine.acd.gateway, reactor, interval=0.5)  # after start: starts at once
     assert events is not None and events.running
     yield engine, url, campaign_id, dialer
