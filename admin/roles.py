@@ -61,8 +61,10 @@ MATRIX: dict[str, dict[AdminRole, frozenset[str]]] = {
     # file import; "status" moves a campaign along its life cycle (start, pause, resume, stop)
     "campaigns": {ADMIN: FULL | {"status"}, CAMPAIGN: FULL | {"status"}},
     # the campaign console (admin/views/campaign_console.py): figures and results ("view"), start / pause /
-    # resume / stop ("status"), the streamed CSV exports of attempts and survey answers ("export")
-    "campaign_console": {ADMIN: perms("view", "status", "export"), CAMPAIGN: perms("view", "status", "export")},
+    # resume / stop ("status"), the streamed CSV exports of attempts and survey answers ("export"), an SMS /
+    # fax / e-mail to every contact through the outbox ("message")
+    "campaign_console": {ADMIN: perms("view", "status", "export", "message"),
+                         CAMPAIGN: perms("view", "status", "export", "message")},
     "campaign_attempts": {ADMIN: READ_EXPORT, CAMPAIGN: READ_EXPORT, SUPERVISOR: READ_EXPORT},
     "segments": {ADMIN: FULL, CAMPAIGN: FULL},
     "campaign_contacts": {ADMIN: FULL, CAMPAIGN: FULL},

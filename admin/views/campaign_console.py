@@ -12,6 +12,11 @@ its results page, and its CSV exports (attempts, survey answers).
   alone under WSGI) or without EventSource, the page polls ``figures`` (JSON)
   and says the live figures are unavailable.
 * Exports stream (``admin.campaign_csv``): never a whole file in memory.
+* "Send to every contact" queues one outbox message per contact (SMS, fax
+  or e-mail, from a message template) through
+  ``crm_core.services.campaign_messages.queue_campaign_messages``; its
+  idempotency keys make a second click queue nothing twice, and the contacts
+  it could not queue are listed with the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from admin import audit
 from admin.auth import stream_token
 from admin.bridge import EngineUnavailable, engine_bridge
 from admin.campaign_csv import answer_rows, attempt_rows, csv_stream, survey_questions
@@ -34,8 +40,9 @@ from admin.i18n import gettext, lazy_gettext as _l
 from admin.views.base import SecureBaseView
 from admin.views.campaign_contacts import committed
 from admin.views.campaigns import STATUS_BADGES, actor, next_statuses
-from crm_core.enums import CampaignStatus
-from crm_core.models import Campaign
+from crm_core.enums import CampaignStatus, NotifyChannel
+from crm_core.models import Campaign, MessageTemplate
+from crm_core.services.campaign_messages import queue_campaign_messages
 from crm_core.services.campaign_progress import campaign_progress, campaign_results
 from crm_core.services.campaigns import change_campaign_status
 
@@ -45,6 +52,10 @@ ACTIONS = {"start": CampaignStatus.RUNNING.value, "pause": CampaignStatus.PAUSED
 TOPIC_PREFIX = "campaign:"
 EVENT = "figures"  # hotline.campaign_events.EVENT (admin does not import hotline)
 POLL_SECONDS = 5
+#: the channels a campaign blast may use (voice messages are the dialer's work)
+BLAST_CHANNELS = (NotifyChannel.SMS.value, NotifyChannel.FAX.value, NotifyChannel.EMAIL.value)
+#: refusals listed after a blast; the rest are counted
+SHOWN_REFUSALS = 5
 
 
 def campaign_topic(campaign_id: int) -> str:
@@ -55,6 +66,31 @@ class ActionForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[(a, a) for a in ACTIONS],
                          validators=[DataRequired(_l("Choose start, pause, resume or stop."))])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+
+
+class MessagesForm(FlaskForm):
+    channel = SelectField(_l("Channel"), choices=[(c, c) for c in BLAST_CHANNELS],
+                          validators=[DataRequired(_l("Choose SMS, fax or e-mail."))])
+    template = SelectField(_l("Message template"), validators=[DataRequired(_l("Choose a template."))])
+    language = SelectField(_l("Language (for contacts who are not customers)"),
+                           choices=[("zh", "中文"), ("en", "English")], default="zh")
+
+
+def template_choices() -> list[tuple[str, str]]:
+    """Every template name, with the channels it exists on (a blast needs the name on the chosen channel)."""
+    rows = db.session.execute(select(MessageTemplate.name, MessageTemplate.channel).distinct()
+                              .where(MessageTemplate.channel.in_(BLAST_CHANNELS))
+                              .order_by(MessageTemplate.name, MessageTemplate.channel)).all()
+    channels: dict[str, list[str]] = {}
+    for name, channel in rows:
+        channels.setdefault(name, []).append(channel)
+    return [(name, f"{name} ({', '.join(found)})") for name, found in channels.items()]
+
+
+def messages_form() -> MessagesForm:
+    form = MessagesForm()
+    form.template.choices = template_choices()
+    return form
 
 
 def offered_actions(status: str) -> list[str]:
@@ -93,7 +129,8 @@ class CampaignConsoleView(SecureBaseView):
     """Admins and campaign managers: the list of campaigns, each campaign's console, results and exports."""
 
     method_permissions = {"index": "view", "console": "view", "figures": "view", "results": "view",
-                          "action": "status", "attempts_csv": "export", "answers_csv": "export"}
+                          "action": "status", "attempts_csv": "export", "answers_csv": "export",
+                          "messages": "message"}
 
     def campaign_or_404(self, campaign_id: int) -> Campaign:
         campaign = db.session.get(Campaign, campaign_id)
@@ -110,13 +147,16 @@ class CampaignConsoleView(SecureBaseView):
     def console(self, campaign_id: int) -> Any:
         return self._render_console(self.campaign_or_404(campaign_id), ActionForm())
 
-    def _render_console(self, campaign: Campaign, form: ActionForm, status: int = 200) -> Any:
+    def _render_console(self, campaign: Campaign, form: ActionForm, status: int = 200,
+                        blast: MessagesForm | None = None) -> Any:
         figures = figures_document(campaign.id)
+        can_message = self.permitted("message")
         token = stream_token([campaign_topic(campaign.id)]) if figures["live"] is not None else None
         return self.render("campaigns/console.html", campaign=campaign, figures=figures, form=form,
                            actions=offered_actions(campaign.status), badges=STATUS_BADGES, token=token,
                            topic=campaign_topic(campaign.id), event=EVENT, poll_seconds=POLL_SECONDS,
                            can_export=self.permitted("export"), can_act=self.permitted("status"),
+                           can_message=can_message, blast=blast or (messages_form() if can_message else None),
                            status_labels={s.value: gettext(s.value) for s in CampaignStatus}), status
 
     @expose("/<int:campaign_id>/figures")
@@ -144,6 +184,45 @@ class CampaignConsoleView(SecureBaseView):
         if change.contacts_added:
             flash(gettext("Segment evaluated: %(counts)s", counts=", ".join(
                 f"{k} {v}" for k, v in change.contacts_added.items())), "info")
+        return redirect(url_for(".console", campaign_id=campaign_id), 303)
+
+    @expose("/<int:campaign_id>/messages", methods=("POST",))
+    def messages(self, campaign_id: int) -> Any:
+        """Queue the chosen template on the chosen channel for every contact not skipped."""
+        campaign = self.campaign_or_404(campaign_id)
+        form = messages_form()
+        if not form.validate():
+            problems = "; ".join(f"{name}: {', '.join(str(m) for m in messages)}"
+                                 for name, messages in form.errors.items())
+            flash(gettext("Check the form: %(errors)s", errors=problems), "error")
+            return self._render_console(campaign, ActionForm(formdata=None), 400, blast=form)
+        channel, template = form.channel.data, form.template.data
+        exists = db.session.scalar(select(MessageTemplate.id).where(MessageTemplate.name == template,
+                                                                   MessageTemplate.channel == channel).limit(1))
+        if exists is None:
+            flash(gettext("There is no %(channel)s template named %(name)s.", channel=channel, name=template),
+                  "error")
+            return self._render_console(campaign, ActionForm(formdata=None), 400, blast=form)
+        by = actor().name
+
+        def queue() -> Any:
+            queued = queue_campaign_messages(db.session, campaign_id, channel, template=template,
+                                             language=form.language.data, by=by)
+            audit.record("campaign-messages", "campaigns", campaign_id, {
+                "channel": channel, "template": template, "queued": queued.created,
+                "already_queued": queued.duplicates, "refused": len(queued.refused)})
+            return queued
+
+        result = committed(queue)
+        if result is None:
+            return self._render_console(self.campaign_or_404(campaign_id), ActionForm(formdata=None), 409,
+                                        blast=form)
+        flash(gettext("%(channel)s: %(created)s messages queued, %(duplicates)s already queued before, "
+                      "%(refused)s not queued.", channel=channel, created=result.created,
+                      duplicates=result.duplicates, refused=len(result.refused)),
+              "success" if not result.refused else "warning")
+        for _index, reason in result.refused[:SHOWN_REFUSALS]:
+            flash(gettext("Not queued: %(reason)s", reason=reason), "warning")
         return redirect(url_for(".console", campaign_id=campaign_id), 303)
 
     @expose("/<int:campaign_id>/results")

@@ -377,3 +377,76 @@ def test_the_console_and_results_speak_chinese(manager, dbs):
     assert "实时数据不可用" in page and "剩余联系人" in page and "暂停" in page
     results = manager.client.get(f"{CONSOLE}/{campaign.id}/results?lang=zh").text
     assert "无人接听" in results and "未拨打：免打扰名单" in results and "no_answer<" not in results
+
+
+# -- a message to every contact ---------------------------------------------------------------------------
+
+def blast_campaign(dbs):
+    from crm_core.models import CampaignContact as Contact
+    from crm_core.services.message_templates import save_template
+
+    save_template(dbs, name="care_sms", channel="sms", language="zh", body="{name}您好，您的订单{order}已发货。",
+                  fields="name,order", by="test")
+    campaign = make_campaign(dbs, contacts=0)
+    for number, data in ((f"+86{factories.new_mobile()}", {"name": "王芳", "order": "A1"}),
+                         (f"+86{factories.new_mobile()}", {"name": "李雷", "order": "A2"}),
+                         (f"+86{factories.new_mobile()}", {"name": "=HYPERLINK(1)"})):  # no order: refused
+        dbs.add(Contact(campaign_id=campaign.id, number=number, data=data))
+    dbs.commit()
+    return campaign
+
+
+def test_a_campaign_manager_queues_one_message_per_contact_once_and_sees_what_was_refused(manager, dbs):
+    from crm_core.models import OutboxMessage
+
+    campaign = blast_campaign(dbs)
+    page = manager.client.get(f"{CONSOLE}/{campaign.id}/?lang=en")
+    assert 'id="cc-messages-form"' in page.text and "care_sms (sms)" in page.text
+    form = {"channel": "sms", "template": "care_sms", "language": "zh"}
+    response = manager.post(f"{CONSOLE}/{campaign.id}/messages?lang=en", form)
+    assert response.status_code == 303, response.text
+    page = manager.client.get(response.location + "?lang=en")
+    assert "2 messages queued, 0 already queued before, 1 not queued" in page.text
+    assert "Not queued:" in page.text and "order" in page.text
+    dbs.reread()
+    rows = dbs.scalars(select(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id)).all()
+    assert sorted(r.body for r in rows) == ["李雷您好，您的订单A2已发货。", "王芳您好，您的订单A1已发货。"]
+    assert {r.created_by for r in rows} == {"campaign"}
+    again = manager.post(f"{CONSOLE}/{campaign.id}/messages?lang=en", form)
+    page = manager.client.get(again.location + "?lang=en")
+    assert "0 messages queued, 2 already queued before" in page.text
+    dbs.reread()
+    assert len(dbs.scalars(select(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id)).all()) == 2
+    audited = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "campaign-messages",
+                                                   AuditEntry.pk == str(campaign.id))).all()
+    assert [(a.changes["queued"], a.changes["already_queued"], a.changes["refused"]) for a in audited] == [
+        (2, 0, 1), (0, 2, 1)]
+
+
+@pytest.mark.parametrize("form, status, message", [
+    ({"channel": "fax", "template": "care_sms"}, 400, "There is no fax template named care_sms"),
+    ({"channel": "voice", "template": "care_sms"}, 400, "Not a valid choice"),
+    ({"channel": "sms", "template": "nope"}, 400, "Not a valid choice"),
+    ({"channel": "sms"}, 400, "template"),
+])
+def test_a_blast_with_a_bad_channel_or_template_is_refused_and_queues_nothing(manager, dbs, form, status, message):
+    from crm_core.models import OutboxMessage
+
+    campaign = blast_campaign(dbs)
+    response = manager.post(f"{CONSOLE}/{campaign.id}/messages?lang=en", form)
+    assert response.status_code == status and message in response.text
+    dbs.reread()
+    assert dbs.scalars(select(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id)).all() == []
+
+
+def test_only_admins_and_campaign_managers_may_send_a_blast_and_only_with_the_csrf_token(as_role, manager, dbs):
+    from crm_core.models import OutboxMessage
+
+    campaign = blast_campaign(dbs)
+    form = {"channel": "sms", "template": "care_sms", "language": "zh"}
+    for username in ("supervisor", "agent"):
+        assert as_role(username).post(f"{CONSOLE}/{campaign.id}/messages", form).status_code == 403
+    assert manager.client.post(f"{CONSOLE}/{campaign.id}/messages", data=form).status_code == 400
+    assert manager.post(f"{CONSOLE}/999999/messages", form).status_code == 404
+    dbs.reread()
+    assert dbs.scalars(select(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id)).all() == []
