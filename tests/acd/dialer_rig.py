@@ -15,7 +15,7 @@ from twisted.internet import defer, reactor
 
 from acd.dialer.agents import PhoneAgents
 from acd.dialer.dialer import Dialer, DialerConfig
-from acd.store import SessionGateway
+from hotline.db_gateway import InlineGateway
 from crm_core.models import CampaignAttempt
 from crm_core.services.campaign_contacts import ContactRow, add_contacts
 from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign
@@ -46,7 +46,7 @@ class DialerRig:
                     **config: Any) -> Dialer:
         """A dialer (and its own CallServer and Switch client), with ``agents`` dedicated agents."""
         self.switch = await self.loop.switch()
-        gateway = SessionGateway(self.session)
+        gateway = InlineGateway(self.session)
         self.agents = PhoneAgents(self.clock, self.switch, wrap_up=2.0)
         self.dialer = Dialer(self.clock, self.switch, gateway, self.agents,
                              DialerConfig(engine_id=engine_id, identification_file="campaigns/identification.wav",
