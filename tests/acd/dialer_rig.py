@@ -43,8 +43,11 @@ class DialerRig:
         self.campaign_agents: list[tuple[int, str]] = []
 
     async def start(self, *, engine_id: str = "box-1", agents: int = 2, phone: dict | None = None,
-                    **config: Any) -> Dialer:
-        """A dialer (and its own CallServer and Switch client), with ``agents`` dedicated agents."""
+                    script: Any = None, **config: Any) -> Dialer:
+        """A dialer (and its own CallServer and Switch client), with ``agents`` dedicated agents.
+
+        ``script``: the automated campaigns' runner, or a callable ``(rig) -> runner`` building it once the
+        switch is up."""
         self.switch = await self.loop.switch()
         gateway = InlineGateway(self.session)
         self.agents = PhoneAgents(self.clock, self.switch, wrap_up=2.0)
