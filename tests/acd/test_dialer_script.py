@@ -185,3 +185,25 @@ async def test_a_script_that_does_not_fit_the_campaign_fails_the_attempt_with_a_
     assert (attempt.result, attempt.hangup_cause) == ("failed", "SCRIPT_INVALID")
     assert heard(rig, attempt.call_uuid) == []  # nothing said: hung up at once
     assert contact_of(db_session, campaign.id, person).status == "pending"  # tried again later
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_demo_callees_answer_the_demo_script(rig, db_session):
+    from crm_core.demo import data
+
+    shop = data.shop()["delivery_care"]
+    await rig.start(agents=1, script=runner_for)  # the campaign routing brings the demo's callees along
+    specs = shop["contacts"]
+    assert all(rig.sim.directory.external[s["number"][3:]].replies == s["replies"] for s in specs)
+    campaign = ivr_campaign(rig, [s["number"] for s in specs], questions=shop["questions"],
+                            data=[{k: v for k, v in s.items() if k not in ("number", "replies")} for s in specs])
+    await rig.dialer.start()
+    await rig.run(240.0)
+    rows = {a.number: a for a in rig.attempts(campaign.id)}
+    happy, unhappy, stop, silent = (rows[s["number"]] for s in specs)
+    assert answers_of(db_session, happy) == {"satisfied": "1", "courier_rating": "5"}
+    assert answers_of(db_session, unhappy) == {"satisfied": "2", "courier_rating": "2"}
+    assert unhappy.agent_id is not None and unhappy.wait_to_agent_seconds < 2.0
+    assert db_session.get(DoNotCall, stop.number) is not None
+    assert answers_of(db_session, silent) == {"courier_rating": "3"}
+    assert heard(rig, silent.call_uuid)[0] == "您好赵强，这里是某某购物。您的订单已经发货，感谢您的惠顾。"
