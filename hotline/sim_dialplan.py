@@ -112,7 +112,6 @@ def install_campaign(simulator: Any, path: Path = CAMPAIGN_XML) -> list[tuple[st
     actions = campaign_actions(path)
     steps = ["socket(default)" if app == "socket" else f"{app}({data})" for app, data in actions]
     simulator.set_target(CAMPAIGN_EXTENSION, ";".join(steps))
-    install_demo_callees(simulator)
     return actions
 
 
@@ -120,7 +119,8 @@ def install_demo_callees(simulator: Any, *, answer_after: float = 3.0, reply_aft
     """The demo's automated-campaign contacts as simulated people who answer and key in their replies.
 
     Numbers and replies come from the demo data (``delivery_care.contacts``); a number already set in the
-    simulator is left as it is. Returns the numbers set (national digits, as the dialer dials them).
+    simulator is left as it is. The engine installs them beside the campaign routing in simulator mode.
+    Returns the numbers set (national digits, as the dialer dials them).
     """
     from crm_core.demo import data
     from crm_core.phones import national_digits
