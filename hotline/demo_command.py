@@ -61,20 +61,22 @@ def _create_demo_users(factory: Any, demo_mode: bool) -> list[str]:
 
 
 DEMO_MENU = Path(__file__).resolve().parents[1] / "menus" / "demo.yaml"
+#: the script of the demo's automated campaign "发货关怀 delivery care" (a campaign menu)
+DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "menus" / "delivery_care.yaml"
 
 
-def _publish_demo_menu(factory: Any) -> str:
-    """Publish the demo IVR menu unless a menu of that name is already published (admins' edits win)."""
+def _publish_demo_menu(factory: Any, path: Path = DEMO_MENU) -> str:
+    """Publish a demo IVR menu unless a menu of that name is already published (admins' edits win)."""
     from crm_core.db import transaction
     from ivr.menu.store import import_and_publish, published_version_id
     from ivr.menu.yaml_io import load_yaml
 
-    definition = load_yaml(DEMO_MENU)
+    definition = load_yaml(path)
     with transaction(factory) as session:
         if published_version_id(session, definition.name) is not None:
             return f"  IVR menu {definition.name!r}: already published (left as it is)"
         menu = import_and_publish(session, definition, by="demo-data")
-    return f"  IVR menu {definition.name!r}: version {menu.version} published from {DEMO_MENU.name}"
+    return f"  IVR menu {definition.name!r}: version {menu.version} published from {path.name}"
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
@@ -107,11 +109,11 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         with tqdm(total=plan.units, desc="demo data", unit="step", disable=getattr(args, "no_progress", False),
                   file=sys.stderr, leave=False) as bar:
             notes = load_demo(session_factory(engine), options, plan=plan, advance=bar.update)
-        menu_line = _publish_demo_menu(session_factory(engine))
+        menu_lines = [_publish_demo_menu(session_factory(engine), path) for path in (DEMO_MENU, DEMO_SCRIPT)]
         user_lines = [] if admin_users else _create_demo_users(session_factory(engine), settings.admin.demo_mode)
         with session_factory(engine)() as session:
             lines = summary_lines(session, admin_users=admin_users)
-        lines.append(menu_line)
+        lines += menu_lines
         lines += user_lines
     except DBAPIError as exc:
         print(f"hotline demo-data: cannot use database {shown}: {_describe(exc)}", file=sys.stderr)

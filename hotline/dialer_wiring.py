@@ -20,9 +20,10 @@
 Engine services (``engine.dialer``, ``engine.preview``; the admin bridge's
 ``service("dialer")`` / ``service("preview")``).
 
-``script`` is where automated campaigns' IVR-script runner comes in
-(``AutomatedScript``: ``run(call, attempt) -> Deferred[answers]``): pass it to
-:func:`build_dialer` (``build_call_handler(engine, campaign_script=...)``).
+``script`` is automated campaigns' IVR-script runner
+(``AutomatedScript``: ``run(call, attempt) -> Deferred[ScriptResult]``;
+``hotline.wiring.campaign_script`` builds the IVR's
+:class:`~ivr.campaign.runner.CampaignScriptRunner`).
 """
 
 from __future__ import annotations
@@ -135,9 +136,10 @@ def build_dialer(engine: Any, acd_service: Any, gateway: Any, recorder: Any, scr
 
     def started(engine: Any) -> None:
         if engine.simulator is not None:  # the campaign context of dialplans/campaign, as the real switch has it
-            from hotline.sim_dialplan import install_campaign
+            from hotline.sim_dialplan import install_campaign, install_demo_callees
 
             install_campaign(engine.simulator)
+            install_demo_callees(engine.simulator)  # the demo campaign's contacts answer and key their replies
 
         async def run() -> None:
             await engine.switch.when_connected()

@@ -113,3 +113,25 @@ def install_campaign(simulator: Any, path: Path = CAMPAIGN_XML) -> list[tuple[st
     steps = ["socket(default)" if app == "socket" else f"{app}({data})" for app, data in actions]
     simulator.set_target(CAMPAIGN_EXTENSION, ";".join(steps))
     return actions
+
+
+def install_demo_callees(simulator: Any, *, answer_after: float = 3.0, reply_after: float = 1.5) -> list[str]:
+    """The demo's automated-campaign contacts as simulated people who answer and key in their replies.
+
+    Numbers and replies come from the demo data (``delivery_care.contacts``); a number already set in the
+    simulator is left as it is. The engine installs them beside the campaign routing in simulator mode.
+    Returns the numbers set (national digits, as the dialer dials them).
+    """
+    from crm_core.demo import data
+    from crm_core.phones import national_digits
+    from freeswitch.sim.phones import Endpoint
+
+    done = []
+    for spec in data.shop().get("delivery_care", {}).get("contacts", ()):
+        number = national_digits(spec["number"])
+        if number in simulator.directory.external:
+            continue
+        simulator.directory.external[number] = Endpoint(answer_after=answer_after, replies=list(spec["replies"]),
+                                                         reply_after=reply_after)
+        done.append(number)
+    return done

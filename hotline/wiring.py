@@ -246,14 +246,16 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
     service.features = FeatureHandler(service.acd, prompts)
     from hotline.dialer_wiring import build_dialer
 
-    dialing = build_dialer(engine, service, db, recorder, script=campaign_script(engine, db, prompts))
+    ivr_settings = ivr_config(settings)
+    dialing = build_dialer(engine, service, db, recorder,
+                           script=campaign_script(gateway, prompts, reactor, ivr_settings))
     engine.dialing = dialing
     from hotline.campaign_events import attach as attach_campaign_events
 
     # the campaign console's live figures: SSE topics campaign:<id>, database figures merged with the dialer's
     attach_campaign_events(engine, dialing.dialer if dialing is not None else None, db)
     application = IvrApplication(gateway, prompts, asr=asr, clock=reactor, handoff=service.handoff,
-                                 menu_name=settings.ivr.menu, config=ivr_config(settings), recorder=recorder)
+                                 menu_name=settings.ivr.menu, config=ivr_settings, recorder=recorder)
     engine.ivr = application
     engine.acd = service
     return CallRouter(application.handle, service.features.handle, service.acd.callbacks, service.handoff.resume,
@@ -261,14 +263,12 @@ def build_call_handler(engine: Any) -> Callable[[Any], Any]:
                       campaign=dialing.handle_call if dialing is not None else None).handle
 
 
-def campaign_script(engine: Any, gateway: Any, prompts: Any) -> Any:
-    """The IVR-script runner automated campaigns' answered calls run (the dialer's ``script=``).
+def campaign_script(gateway: Any, prompts: Any, clock: Any, config: Any) -> Any:
+    """The IVR-script runner automated campaigns' answered calls run (the dialer's ``script=``): the IVR's own
+    menu engine on the same CRM gateway, prompt player and configuration as the inbound menus."""
+    from ivr.campaign.runner import CampaignScriptRunner
 
-    The one place it is chosen: ``None`` until the IVR's campaign script runner is wired here (an object with
-    ``run(call, attempt) -> Deferred[{question key: digits}]``, ``acd.dialer.answered.AutomatedScript``);
-    without it automated campaigns play their voice file.
-    """
-    return None
+    return CampaignScriptRunner(gateway, prompts, clock=clock, config=config)
 
 
 def ivr_config(settings: Any) -> Any:

@@ -25,13 +25,14 @@ from twisted.internet.interfaces import IReactorTime
 from acd.dialer.agents import CampaignAgents, Connected
 from acd.dialer.attempts import Attempt
 from crm_core.enums import AmdPolicy, CampaignMode
+from crm_core.services.dialing import ScriptResult
 
 log = logging.getLogger(__name__)
 
 
 class AutomatedScript(Protocol):
     def run(self, call: Any, attempt: Attempt) -> defer.Deferred:
-        """Run the campaign's IVR script on the answered call; fires with the survey answers {key: digits}."""
+        """Run the campaign's IVR script on the answered call; fires with a :class:`ScriptResult`."""
 
 
 @dataclass
@@ -93,6 +94,17 @@ async def handle(ctx: AnswerContext, attempt: Attempt, call: Any) -> None:
     if settings.mode == CampaignMode.IVR:
         await _automated(ctx, attempt, call)
         return
+    await offer_to_agents(ctx, attempt, call)
+
+
+async def offer_to_agents(ctx: AnswerContext, attempt: Attempt, call: Any) -> None:
+    """Offer a live call to the campaign's agents with the connect deadline; stay until it ends.
+
+    Nobody took it in time: the identification message, hang-up, an abandoned call. The wait to the
+    agent counts from ``attempt.live_at`` (when the call was known to need one).
+    """
+    settings = attempt.settings
+    now = ctx.clock.seconds
     offer = ctx.agents.connect(call, settings.id, ctx.connect_deadline)
     connected: Connected | None = await _deadline(ctx.clock, offer, ctx.connect_deadline)
     if connected is None:
@@ -137,8 +149,15 @@ async def _automated(ctx: AnswerContext, attempt: Attempt, call: Any) -> None:
     settings = attempt.settings
     attempt.result = "answered"
     if settings.ivr_script and ctx.script is not None:
-        answers = await ctx.script.run(call, attempt)
-        attempt.answers.update(answers or {})
+        outcome: ScriptResult = await ctx.script.run(call, attempt)
+        attempt.answers.update(outcome.answers)
+        attempt.do_not_call = attempt.do_not_call or outcome.do_not_call
+        if outcome.failure:
+            attempt.result, attempt.cause = "failed", outcome.failure
+        elif outcome.to_agent and not call.hung_up:
+            attempt.live_at = ctx.clock.seconds()  # the 2-s rule runs from the moment the person asked
+            await offer_to_agents(ctx, attempt, call)
+            return
     elif settings.voice_file:
         result = await call.playback(settings.voice_file)
         attempt.message_left = bool(result.played)

@@ -44,6 +44,7 @@ class Attempt:
     result: str | None = None
     cause: str | None = None
     answers: dict[str, str] = field(default_factory=dict)
+    do_not_call: bool = False  # the person asked (in an automated campaign's script) not to be called again
     call: Any = None  # the answered leg on the CallServer, while a handler runs it
     recovered: bool = False
     closing: bool = False

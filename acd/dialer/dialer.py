@@ -404,7 +404,7 @@ class Dialer:
             return dialing.close_attempt(
                 session, a.claim.attempt_id, a.result or "failed", at=now, hangup_cause=a.cause, talk_seconds=talk,
                 agent_id=a.agent_id, wait_to_agent=a.wait_to_agent, amd_result=a.amd_result,
-                message_left=a.message_left, answers=a.answers or None)
+                message_left=a.message_left, answers=a.answers or None, do_not_call=a.do_not_call)
 
         self.gateway.run(close).addCallbacks(lambda _c: self._forget(attempt), lambda f: self._unsaved_close(a, f))
 

@@ -25,12 +25,12 @@ from admin.paths import scrub
 from admin.views.base import SecureBaseView
 from admin.views.ivr_audio import AudioError, prompt_builder, recording_status, render_prompt, render_text, \
     save_recording
-from admin.views.ivr_editor_edit import EditError, add_node, build_tree, new_menu, node_fields, other_fields_yaml, \
-    problems_by_node, remove_node, remove_option, set_hours, set_option, update_node
+from admin.views.ivr_editor_edit import EditError, add_node, answers_text, build_tree, new_menu, node_fields, \
+    other_fields_yaml, problems_by_node, remove_node, remove_option, set_hours, set_option, set_purpose, update_node
 from crm_core.models.ivr_menus import IvrMenu, IvrMenuVersion
 from ivr.exceptions import MenuFormatError, MenuInvalid, MenuNotFound, MenuVersionConflict
 from ivr.menu import store
-from ivr.menu.model import NODE_TYPES, WEEKDAYS, MenuDefinition
+from ivr.menu.model import NODE_TYPES, PURPOSES, WEEKDAYS, MenuDefinition
 from ivr.menu.validate import validate
 from ivr.menu.yaml_io import dump_yaml, from_dict, load_yaml
 
@@ -63,7 +63,8 @@ class IvrEditorView(SecureBaseView):
 
     method_permissions = {
         "index": "view", "save_node": "edit", "save_option": "edit", "delete_option": "edit",
-        "create_node": "edit", "delete_node": "edit", "save_hours": "edit", "create_menu": "edit",
+        "create_node": "edit", "delete_node": "edit", "save_hours": "edit", "save_purpose": "edit",
+        "create_menu": "edit",
         "publish": "publish", "export": "export", "import_yaml": "edit", "listen": "listen",
         "upload_recording": "upload",
     }
@@ -75,7 +76,7 @@ class IvrEditorView(SecureBaseView):
         menu, source = _load(name)
         names = list(db.session.scalars(select(IvrMenu.name).order_by(IvrMenu.name)))
         context: dict[str, Any] = {"menu_name": name, "menus": names, "menu": menu, "source": source,
-                                   "node_types": sorted(NODE_TYPES), "weekdays": WEEKDAYS,
+                                   "node_types": sorted(NODE_TYPES), "weekdays": WEEKDAYS, "purposes": PURPOSES,
                                    "can_edit": self.permitted("edit")}
         if menu is not None:
             builder = prompt_builder()
@@ -84,6 +85,7 @@ class IvrEditorView(SecureBaseView):
             context.update(
                 tree=build_tree(menu), problems=problems, problems_by_node=by_node, general_problems=general,
                 history=store.history(db.session, name), other_yaml=other_fields_yaml, fields_of=node_fields,
+                answers_text=answers_text,
                 catalogue=builder.catalogue, has_recording=lambda p, lang: recording_status(builder, p, lang),
                 announcements=[n for n in menu.nodes.values() if n.kind == "announcement"],
                 published_version=self._published_version(name),
@@ -162,6 +164,11 @@ class IvrEditorView(SecureBaseView):
     @expose("/hours", methods=("POST",))
     def save_hours(self) -> Any:
         return self._edit("ivr-hours", lambda m: set_hours(m, request.form), "hours")
+
+    @expose("/purpose", methods=("POST",))
+    def save_purpose(self) -> Any:
+        purpose = request.form.get("purpose", "")
+        return self._edit("ivr-purpose", lambda m: set_purpose(m, purpose), None, purpose=purpose)
 
     @expose("/new", methods=("POST",))
     def create_menu(self) -> Any:

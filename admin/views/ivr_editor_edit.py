@@ -19,12 +19,13 @@ from typing import Any
 import yaml
 
 from ivr.exceptions import MenuFormatError, Problem
-from ivr.menu.model import DTMF_KEYS, NODE_TYPES, WEEKDAYS, MenuDefinition, MenuNode, Node
+from ivr.menu.model import DTMF_KEYS, NODE_TYPES, PURPOSES, WEEKDAYS, MenuDefinition, MenuNode, Node, SurveyNode
 from ivr.menu.yaml_io import from_dict, node_from_dict, node_to_dict, to_dict
 
 NODE_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 #: Fields the node form edits one by one; the rest are edited as YAML ("other fields").
-STRUCTURED = ("type", "prompt", "text", "next", "target", "on_failure", "valid_from", "valid_to", "options")
+STRUCTURED = ("type", "prompt", "text", "next", "target", "on_failure", "valid_from", "valid_to", "options",
+              "question", "valid_digits", "answers")
 LINK_FIELDS = ("next", "target", "on_failure")
 _WORD_SPLIT = re.compile(r"[,，、;；\n]+")
 _NODE_WHERE = re.compile(r"^node '([^']+)'")
@@ -84,6 +85,11 @@ def update_node(menu: MenuDefinition, node_id: str, form: Mapping[str, str]) -> 
     for name in (*LINK_FIELDS, "valid_from", "valid_to"):
         if name in names and name in form:
             data[name] = form[name].strip() or None
+    for name in ("question", "valid_digits"):
+        if name in names and name in form:
+            data[name] = form[name].strip()
+    if "answers" in names and "answers" in form:
+        data["answers"] = parse_answers(form["answers"])
     if "other" in form:
         try:
             other = yaml.safe_load(form["other"]) if form["other"].strip() else {}
@@ -97,6 +103,33 @@ def update_node(menu: MenuDefinition, node_id: str, form: Mapping[str, str]) -> 
         data = {k: v for k, v in data.items() if k in STRUCTURED}
         data.update({str(k): v for k, v in other.items()})
     return _rebuild(menu, node_id, data)
+
+
+def parse_answers(raw: str) -> dict[str, str]:
+    """A survey node's answer branches typed as ``2=sorry`` (one per line, or separated by commas)."""
+    answers: dict[str, str] = {}
+    for item in split_words(raw):
+        key, sep, target = item.partition("=")
+        key, target = key.strip(), target.strip()
+        if not sep or len(key) != 1 or key not in DTMF_KEYS or not target:
+            raise EditError(f"answer branch {item!r}: write it as key=node, e.g. 2=sorry")
+        if key in answers:
+            raise EditError(f"answer key {key!r} is given twice")
+        answers[key] = target
+    return answers
+
+
+def answers_text(node: Node) -> str:
+    """A survey node's answer branches as the form shows them (``2=sorry`` per line)."""
+    return "\n".join(f"{k}={v}" for k, v in getattr(node, "answers", {}).items())
+
+
+def set_purpose(menu: MenuDefinition, purpose: str) -> MenuDefinition:
+    """Make the menu an inbound menu or a campaign script (validation then says what no longer fits)."""
+    purpose = (purpose or "").strip()
+    if purpose not in PURPOSES:
+        raise EditError(f"purpose {purpose!r}: choose {' or '.join(PURPOSES)}")
+    return dataclasses.replace(menu, purpose=purpose)
 
 
 def set_option(menu: MenuDefinition, node_id: str, old_key: str, form: Mapping[str, str]) -> MenuDefinition:
@@ -233,6 +266,9 @@ def _links(node: Node) -> list[tuple[str, str | None, str]]:
     if isinstance(node, MenuNode):
         for key, opt in node.options.items():
             out.append((key, key, opt.target))
+    if isinstance(node, SurveyNode):
+        for key, target in node.answers.items():
+            out.append((f"answer {key}", key, target))
     for name in LINK_FIELDS:
         value = getattr(node, name, None)
         if value:

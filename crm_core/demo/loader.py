@@ -27,10 +27,16 @@ from crm_core.demo.contact_center import load_admin_users, load_agents, load_med
 from crm_core.demo.context import DemoContext, DemoOptions
 from crm_core.demo.customers import FULL_CUSTOMERS, MIN_CUSTOMERS, CustomerSpec, customer_specs, load_customers
 from crm_core.demo.orders import FULL_ORDERS, MIN_ORDERS, OrderSpec, event_count, load_orders, order_specs
-from crm_core.demo.service import load_campaign, load_knowledge, load_service, service_event_count
+from crm_core.demo.service import (
+    load_campaign,
+    load_delivery_care,
+    load_knowledge,
+    load_service,
+    service_event_count,
+)
 from crm_core.types import utcnow
 
-FIXED_UNITS = 8  # reference, agents, media, admin users, promotions, knowledge, campaign, + 1 spare
+FIXED_UNITS = 9  # reference, agents, media, admin users, promotions, knowledge, two campaigns, + 1 spare
 
 
 @dataclass(frozen=True)
@@ -79,5 +85,6 @@ def load_demo(
     load_orders(ctx, plan.orders)
     load_service(ctx, plan.customers, plan.orders)
     load_campaign(ctx, plan.customers)
+    load_delivery_care(ctx)
     advance(1)
     return ctx.notes

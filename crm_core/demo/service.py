@@ -18,6 +18,7 @@ from crm_core.demo.context import DemoContext
 from crm_core.demo.customers import CustomerSpec
 from crm_core.demo.orders import MAIN_HOTLINE, PATHS, OrderSpec
 from crm_core.demo.stamps import demo_uuid, local, rng, stamped
+from crm_core.services.campaigns import Actor, set_questions
 from crm_core.enums import (
     CallbackStatus,
     CampaignStatus,
@@ -32,6 +33,7 @@ from crm_core.models import (
     CallbackRequest,
     Campaign,
     CampaignContact,
+    CampaignQuestion,
     Complaint,
     CustomerPhone,
     DoNotCall,
@@ -309,4 +311,31 @@ def load_campaign(ctx: DemoContext, customers: Sequence[CustomerSpec]) -> None:
                     else None,
                     data={"name": spec.name, "level": spec.level, "language": spec.language},
                 ))
+    ctx.advance(1)
+
+
+def load_delivery_care(ctx: DemoContext) -> None:
+    """The automated "delivery care" campaign (draft), its two survey questions and its scripted contacts."""
+    shop = data.shop()["delivery_care"]
+    with ctx.transaction() as session:
+        campaign = session.scalars(select(Campaign).where(Campaign.name == shop["name"])).first()
+        if campaign is None:
+            with stamped(session, ctx.days_ago(1)):
+                campaign = Campaign(
+                    name=shop["name"], mode=shop["mode"], status=CampaignStatus.DRAFT.value,
+                    ivr_script=shop["script"], caller_id=shop["caller_id"],
+                    calling_hours_start=dt.time.fromisoformat(shop["hours"][0]),
+                    calling_hours_end=dt.time.fromisoformat(shop["hours"][1]), max_attempts=shop["max_attempts"],
+                    retry_minutes=shop["retry_minutes"], created_by="campaign")
+                session.add(campaign)
+                session.flush()
+        if not session.scalars(select(CampaignQuestion.id).where(CampaignQuestion.campaign_id == campaign.id)).first():
+            set_questions(session, campaign.id, shop["questions"], actor=Actor("campaign"))
+        have = set(session.scalars(select(CampaignContact.number).where(CampaignContact.campaign_id == campaign.id)))
+        for spec in shop["contacts"]:
+            if spec["number"] in have:
+                continue
+            fields = {k: str(v) for k, v in spec.items() if k not in ("number", "replies")}
+            session.add(CampaignContact(campaign_id=campaign.id, number=spec["number"], data=fields,
+                                        status=ContactStatus.PENDING.value))
     ctx.advance(1)

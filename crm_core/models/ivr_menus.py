@@ -19,16 +19,20 @@ from crm_core.db import Base, check_in
 from crm_core.types import created_at, intpk, str20, str40, str100, updated_at
 
 MENU_VERSION_STATUSES = ("draft", "published", "retired")
+#: ``inbound``: answers the hotline; ``campaign``: the script of an automated outbound campaign.
+MENU_PURPOSES = ("inbound", "campaign")
 
 
 class IvrMenu(Base):
-    """A named menu tree (``main``, a campaign's survey...)."""
+    """A named menu tree (``main``, a campaign's script...)."""
 
     __tablename__ = "ivr_menus"
 
     id: Mapped[intpk]
     name: Mapped[str40] = mapped_column(unique=True)
     description: Mapped[str | None]
+    purpose: Mapped[str20] = mapped_column(server_default="inbound",
+                                           doc="inbound or campaign, as the published version (or first draft) says")
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 

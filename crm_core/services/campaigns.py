@@ -32,6 +32,7 @@ from crm_core.enums import (
 )
 from crm_core.exceptions import IllegalTransition, InvalidInput, NotFound
 from crm_core.models import Campaign, CampaignContact, CampaignQuestion, CustomerSegment
+from crm_core.models.ivr_menus import IvrMenu, IvrMenuVersion
 from crm_core.phones import DEFAULT_REGION, to_e164
 from crm_core.services.audit import record_audit
 from crm_core.types import utcnow
@@ -168,6 +169,19 @@ def _clean(name: str, value: Any, region: str) -> Any:
     raise InvalidInput(f"{name} is not a campaign setting", field=name)
 
 
+def _check_script(session: Session, campaign: Campaign) -> None:
+    """An IVR script must be an IVR menu whose purpose is ``campaign`` (inbound menus answer the hotline)."""
+    if not campaign.ivr_script:
+        return
+    purpose = session.scalar(select(IvrMenu.purpose).where(IvrMenu.name == campaign.ivr_script))
+    if purpose is None:
+        raise InvalidInput(f"there is no IVR menu named {campaign.ivr_script!r} to use as the script",
+                           field="ivr_script")
+    if purpose != "campaign":
+        raise InvalidInput(f"IVR menu {campaign.ivr_script!r} answers inbound calls: a campaign's script must be a "
+                           "menu whose purpose is campaign", field="ivr_script")
+
+
 def _check_whole(campaign: Campaign) -> None:
     """Rules across fields, checked after every change."""
     rules.validate_calling_hours(campaign.calling_hours_start, campaign.calling_hours_end)
@@ -189,6 +203,7 @@ def create_campaign(session: Session, name: str, *, actor: Actor, region: str = 
     campaign.calling_hours_end = dt.time(21, 0)
     for key, value in settings.items():
         setattr(campaign, key, _clean(key, value, region))
+    _check_script(session, campaign)
     session.add(campaign)
     if campaign.segment_id is not None:
         campaign.segment = session.get(CustomerSegment, campaign.segment_id)
@@ -225,6 +240,8 @@ def update_campaign(session: Session, campaign_id: int, changes: Mapping[str, An
         return campaign
     if "segment_id" in diff:
         campaign.segment = session.get(CustomerSegment, campaign.segment_id) if campaign.segment_id else None
+    if "ivr_script" in diff:
+        _check_script(session, campaign)
     _check_whole(campaign)
     if status == CampaignStatus.RUNNING:
         _check_dialable(session, campaign)
@@ -242,6 +259,13 @@ def _check_dialable(session: Session, campaign: Campaign) -> None:
         raise InvalidInput("a campaign needs its caller ID before it can run", field="caller_id")
     if campaign.mode == CampaignMode.IVR and not (campaign.ivr_script or campaign.voice_file):
         raise InvalidInput("an automated campaign needs an IVR script or a voice file", field="ivr_script")
+    if campaign.mode == CampaignMode.IVR and campaign.ivr_script:
+        _check_script(session, campaign)
+        published = session.scalar(select(IvrMenuVersion.id).join(IvrMenu).where(
+            IvrMenu.name == campaign.ivr_script, IvrMenuVersion.status == "published"))
+        if published is None:
+            raise InvalidInput(f"IVR script {campaign.ivr_script!r} has no published version yet: publish it first",
+                               field="ivr_script")
     if campaign.amd_policy == AmdPolicy.LEAVE_MESSAGE and not campaign.voice_file:
         raise InvalidInput("leaving a message on machines needs a voice file", field="voice_file")
 

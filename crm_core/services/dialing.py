@@ -42,7 +42,8 @@ from crm_core.models import (
     CampaignContact,
     CampaignQuestion,
 )
-from crm_core.services.campaign_contacts import blocked_numbers
+from crm_core.services.campaign_contacts import SKIP_DO_NOT_CALL, blocked_numbers
+from crm_core.services.do_not_call import add_to_do_not_call
 from crm_core.services.campaigns import Actor, complete_if_exhausted, get_campaign
 from crm_core.types import utcnow
 
@@ -60,6 +61,23 @@ class Question:
     key: str
     prompt: str
     valid_digits: str
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    """What an automated campaign's script made of one answered call (the IVR runs it, the dialer records it).
+
+    ``answers``: survey answers, question key -> keys pressed; ``to_agent``: the
+    person asked for an agent (the dialer offers the call to the campaign's
+    agents); ``do_not_call``: the person asked not to be called again;
+    ``failure``: why the script could not run (a hang-up cause for the attempt,
+    which then counts as failed), None when it ran.
+    """
+
+    answers: dict[str, str] = field(default_factory=dict)
+    to_agent: bool = False
+    do_not_call: bool = False
+    failure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -298,8 +316,13 @@ class Closed:
 def close_attempt(session: Session, attempt_id: int, result: str, *, at: dt.datetime | None = None,
                   hangup_cause: str | None = None, talk_seconds: float | None = None,
                   agent_id: int | None = None, wait_to_agent: float | None = None, amd_result: str | None = None,
-                  message_left: bool = False, answers: Mapping[str, str] | None = None) -> Closed:
-    """Record an attempt's result and move its contact on (idempotent: a closed attempt stays as it is)."""
+                  message_left: bool = False, answers: Mapping[str, str] | None = None,
+                  do_not_call: bool = False) -> Closed:
+    """Record an attempt's result and move its contact on (idempotent: a closed attempt stays as it is).
+
+    ``do_not_call``: the person asked not to be called again during the call: the number goes on the
+    do-not-call list and the contact is skipped with reason ``do_not_call``, in the same transaction.
+    """
     try:
         outcome = AttemptResult(result)
     except ValueError:
@@ -327,7 +350,12 @@ def close_attempt(session: Session, attempt_id: int, result: str, *, at: dt.date
     campaign = get_campaign(session, attempt.campaign_id)
     contact.last_result = outcome.value
     contact.last_attempt_at = attempt.started_at
-    if outcome == AttemptResult.ANSWERED or (outcome == AttemptResult.MACHINE and message_left):
+    if do_not_call:
+        add_to_do_not_call(session, attempt.number, source="campaign",
+                           reason=f"pressed the do-not-call key in campaign {campaign.name}", at=now)
+        contact.status, contact.next_attempt_at = ContactStatus.SKIPPED.value, None
+        contact.skip_reason = SKIP_DO_NOT_CALL
+    elif outcome == AttemptResult.ANSWERED or (outcome == AttemptResult.MACHINE and message_left):
         contact.status, contact.next_attempt_at = ContactStatus.DONE.value, None
     else:
         rule = rules.retry_rules(campaign.retry_rules, campaign.retry_minutes)[outcome.value]

@@ -146,7 +146,33 @@ async def _originate_one(core: SimCore, target: str, variables: dict[str, str],
         core.clock.callLater(hang_up_after, leg.hangup, "NORMAL_CLEARING")
     for i, digit in enumerate(behaviour.digits):
         core.clock.callLater(0.5 + 0.1 * i, _far_dtmf, leg, digit)
+    if behaviour.replies:
+        _answer_prompts(core, leg, list(behaviour.replies), behaviour.reply_after)
     return Outcome(leg, "SUCCESS")
+
+
+#: the applications that wait for the far end's keys after (or while) playing a prompt
+PROMPT_WAITS = ("play_and_get_digits", "read")
+
+
+def _answer_prompts(core: SimCore, leg: Channel, replies: list[str], after: float) -> None:
+    """A person on ``leg`` who answers each prompt-wait with the next reply (see ``Endpoint.replies``)."""
+    pending = list(replies)
+
+    def on(kind: str, data: dict) -> None:
+        if kind == "hangup":
+            core.unlisten_channel(leg, on)
+            return
+        if kind != "app" or data.get("app") not in PROMPT_WAITS or not pending:
+            return
+        reply = str(pending.pop(0))
+        if reply == "hangup":
+            core.clock.callLater(after, lambda: leg.up and leg.hangup("NORMAL_CLEARING"))
+            return
+        for i, digit in enumerate(reply):
+            core.clock.callLater(after + 0.1 * i, _far_dtmf, leg, digit)
+
+    core.listen_channel(leg, on)
 
 
 #: the SIP final response mod_sofia would have received for a refusal (``sip_term_status``)

@@ -11,7 +11,7 @@ external number nobody set.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -25,6 +25,11 @@ class Endpoint:
     answer_after: float | None = 1.0  # None: rings until originate_timeout (NO_ANSWER)
     talk_seconds: float | None = None  # hang up this long after answering
     digits: str = ""                  # DTMF the far end sends after answering (100 ms apart)
+    #: a person answering prompts: the n-th prompt-wait (play_and_get_digits / read) on the call gets the n-th
+    #: reply, sent ``reply_after`` seconds after the wait starts (keys 100 ms apart); "" stays silent at that wait,
+    #: "hangup" hangs up there; waits after the last reply get silence
+    replies: list = field(default_factory=list)
+    reply_after: float = 1.0
     fail_cause: str | None = None     # the network refuses the call with this cause (UNALLOCATED_NUMBER...)
     fail_after: float = 0.0           # seconds before a busy / rejected / failed answer comes back
     machine: bool = False             # an answering machine answers (greeting, beep, records, hangs up)

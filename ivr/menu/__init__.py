@@ -17,6 +17,7 @@ from ivr.menu.model import (
     Node,
     Option,
     QueueNode,
+    SurveyNode,
     VoicemailNode,
 )
 from ivr.menu.validate import check, validate
@@ -25,6 +26,6 @@ from ivr.menu.yaml_io import dump_yaml, from_dict, load_yaml, to_dict
 __all__ = [
     "ACTIONS", "ActionNode", "AnnouncementNode", "BlacklistPolicy", "BusinessHours", "CallbackNode",
     "DigitInputNode", "GotoNode", "HangupNode", "LanguageNode", "MenuDefinition", "MenuNode", "MenuSettings",
-    "Node", "Option", "QueueNode", "VoicemailNode", "check", "dump_yaml", "from_dict", "load_yaml", "to_dict",
-    "validate",
+    "Node", "Option", "QueueNode", "SurveyNode", "VoicemailNode", "check", "dump_yaml", "from_dict", "load_yaml",
+    "to_dict", "validate",
 ]

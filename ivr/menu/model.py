@@ -24,6 +24,12 @@ ACTIONS = frozenset({
     "complaint_voicemail", "callback_request", "subscribe_news", "poll", "fax_request",
 })
 
+#: Actions only a campaign menu may start (the runner of automated campaigns handles them, not a flow).
+CAMPAIGN_ACTIONS = frozenset({"do_not_call"})
+
+#: What a menu is for: answering the hotline, or the script of an automated outbound campaign.
+PURPOSES = ("inbound", "campaign")
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -111,6 +117,29 @@ class DigitInputNode(Spoken):
 
 
 @dataclass(frozen=True)
+class SurveyNode(Spoken):
+    """Ask one survey question of a campaign call and keep the key pressed as the answer.
+
+    ``question`` is the key of a ``campaign_questions`` row; the node says its
+    own prompt or text, or the question's prompt when it has none. A key not in
+    ``valid_digits`` (empty: the question's) or silence is asked again up to
+    ``retries`` times, then the call moves on with no answer recorded.
+    ``answers`` sends an answer to a node of its own; any other goes ``next``.
+    """
+
+    kind: ClassVar[str] = "survey"
+    id: str = ""
+    question: str = ""
+    valid_digits: str = ""
+    timeout: float = 6.0
+    retries: int = 2
+    invalid_prompt: str | None = "invalid_input"
+    timeout_prompt: str | None = "timeout"
+    answers: Mapping[str, str] = field(default_factory=dict)  # key pressed -> node id
+    next: str | None = None
+
+
+@dataclass(frozen=True)
 class ActionNode:
     """Run a self-service flow; ``next`` is where the caller goes after it (None: back to the previous menu)."""
 
@@ -180,12 +209,15 @@ class HangupNode(Spoken):
     cause: str = "NORMAL_CLEARING"
 
 
-Node = Union[MenuNode, AnnouncementNode, DigitInputNode, ActionNode, QueueNode, VoicemailNode, CallbackNode,
-             GotoNode, LanguageNode, HangupNode]
+Node = Union[MenuNode, AnnouncementNode, DigitInputNode, SurveyNode, ActionNode, QueueNode, VoicemailNode,
+             CallbackNode, GotoNode, LanguageNode, HangupNode]
 
 NODE_TYPES: dict[str, type] = {cls.kind: cls for cls in (
-    MenuNode, AnnouncementNode, DigitInputNode, ActionNode, QueueNode, VoicemailNode, CallbackNode, GotoNode,
-    LanguageNode, HangupNode)}
+    MenuNode, AnnouncementNode, DigitInputNode, SurveyNode, ActionNode, QueueNode, VoicemailNode, CallbackNode,
+    GotoNode, LanguageNode, HangupNode)}
+
+#: Node kinds only a campaign menu may hold.
+CAMPAIGN_KINDS = frozenset({"survey"})
 
 #: Node kinds that take no caller input: a cycle made only of them would spin forever.
 NO_INPUT_KINDS = frozenset({"announcement", "goto", "language"})
@@ -196,6 +228,8 @@ def targets(node: Node) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if isinstance(node, MenuNode):
         out += [(f"option {key}", opt.target) for key, opt in node.options.items()]
+    if isinstance(node, SurveyNode):
+        out += [(f"answer {key}", target) for key, target in node.answers.items()]
     for name in ("next", "on_failure", "target"):
         value = getattr(node, name, None)
         if value:
@@ -254,11 +288,18 @@ class MenuSettings:
 
 @dataclass(frozen=True)
 class MenuDefinition:
-    """One complete menu tree: nodes, where calls start (by DNIS), hours and languages."""
+    """One complete menu tree: nodes, where calls start (by DNIS), hours and languages.
+
+    ``purpose`` says what the menu is for: ``inbound`` menus answer the
+    hotline; ``campaign`` menus are the scripts of automated outbound
+    campaigns (survey nodes, the do-not-call action, merge fields such as
+    ``{name}`` in their text). One never stands in for the other.
+    """
 
     name: str
     entry: str
     nodes: Mapping[str, Node]
+    purpose: str = "inbound"
     languages: tuple[str, ...] = ("zh", "en")
     default_language: str = "zh"
     entry_points: Mapping[str, str] = field(default_factory=dict)  # DNIS -> node id

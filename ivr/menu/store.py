@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crm_core.models import Campaign
 from crm_core.models.ivr_menus import IvrMenu, IvrMenuVersion
 from crm_core.types import utcnow
-from ivr.exceptions import MenuNotFound, MenuVersionConflict
+from ivr.exceptions import MenuInvalid, MenuNotFound, MenuVersionConflict, Problem
 from ivr.menu.model import MenuDefinition
 from ivr.menu.validate import PromptLookup, check
 from ivr.menu.yaml_io import from_dict, to_dict
@@ -51,7 +52,8 @@ def save_draft(session: Session, definition: MenuDefinition, *, by: str | None =
     """
     menu = session.scalars(select(IvrMenu).where(IvrMenu.name == definition.name).with_for_update()).first()
     if menu is None:
-        menu = IvrMenu(name=definition.name, description=definition.description or None)
+        menu = IvrMenu(name=definition.name, description=definition.description or None,
+                       purpose=definition.purpose)
         session.add(menu)
         session.flush()
     draft = session.scalars(
@@ -96,6 +98,7 @@ def publish(session: Session, name: str, *, by: str | None = None,
     if draft is None:
         raise MenuVersionConflict(f"menu {name!r} has no draft to publish")
     definition = check(from_dict(draft.document_dict()), catalogue)
+    _check_scripts(session, menu, definition)
     with session.begin_nested():
         session.execute(
             update(IvrMenuVersion)
@@ -106,8 +109,20 @@ def publish(session: Session, name: str, *, by: str | None = None,
         draft.status = "published"
         draft.published_by = by
         draft.published_at = utcnow()
+        menu.purpose = definition.purpose
         session.flush()
     return PublishedMenu(name, draft.version, draft.id, definition)
+
+
+def _check_scripts(session: Session, menu: IvrMenu, definition: MenuDefinition) -> None:
+    """A menu that campaigns use as their script stays a campaign menu (MenuInvalid names the campaigns)."""
+    if definition.purpose == "campaign":
+        return
+    using = list(session.scalars(select(Campaign.name).where(
+        Campaign.ivr_script == menu.name, Campaign.status.not_in(("completed", "stopped"))).order_by(Campaign.name)))
+    if using:
+        raise MenuInvalid([Problem("menu", f"is the script of campaign(s) {', '.join(using)}: its purpose must stay "
+                                           "campaign", "purpose")])
 
 
 def import_and_publish(session: Session, definition: MenuDefinition, *, by: str | None = None,

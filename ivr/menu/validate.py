@@ -7,16 +7,27 @@ forever); option keys are single DTMF keys that do not clash with the repeat
 and back keys; actions are known; numbers are sane; and every node that speaks
 has words in every language of the menu (inline text, or a catalogue prompt
 with that language when a catalogue is given).
+
+A menu's ``purpose`` decides what it may hold: survey nodes, the
+``do_not_call`` action and merge fields (``{name}``) belong to campaign
+menus, DNIS entry points and business hours to inbound ones (a campaign's
+calls start at the entry, in the campaign's calling hours). When the
+campaign's questions are given (``questions``: key -> valid keys), every
+survey node must ask one of them, with keys the question accepts.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from collections import deque
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 from ivr.exceptions import MenuInvalid, Problem
 from ivr.menu.model import (
     ACTIONS,
+    CAMPAIGN_ACTIONS,
+    CAMPAIGN_KINDS,
     DTMF_KEYS,
     NO_INPUT_KINDS,
     ActionNode,
@@ -26,6 +37,8 @@ from ivr.menu.model import (
     MenuDefinition,
     MenuNode,
     Node,
+    PURPOSES,
+    SurveyNode,
     targets,
 )
 
@@ -39,16 +52,20 @@ class PromptLookup(Protocol):
 
 
 def validate(menu: MenuDefinition, catalogue: PromptLookup | None = None,
-             runtime_prompts: Iterable[str] | None = None) -> list[Problem]:
+             runtime_prompts: Iterable[str] | None = None, *,
+             questions: Mapping[str, str] | None = None) -> list[Problem]:
     """Every problem of ``menu`` (empty when it may be published).
 
     With a catalogue, the prompts the runtime says by id (``runtime_prompts``,
     default ``ivr.runtime.prompts.RUNTIME_PROMPTS``) must be there too, in every
-    language of the menu: a call on this menu may need any of them.
+    language of the menu: a call on this menu may need any of them. With
+    ``questions`` (a campaign's question keys -> valid keys), survey nodes are
+    checked against them.
     """
     problems: list[Problem] = []
     add = lambda where, message, code="invalid": problems.append(Problem(where, message, code))  # noqa: E731
     nodes = menu.nodes
+    _check_purpose(menu, add)
 
     if not menu.languages:
         add("menu", "needs at least one language")
@@ -80,6 +97,9 @@ def validate(menu: MenuDefinition, catalogue: PromptLookup | None = None,
             if target not in nodes:
                 add(where, f"{field_name} goes to missing node {target!r}", "dangling")
         _check_node(menu, node, where, add)
+        if isinstance(node, SurveyNode):
+            _check_survey(menu, node, where, add, questions)
+        _check_merge_fields(menu, node, where, add)
         if node.kind == "announcement":
             _check_schedule(node, where, add)
         _check_words(menu, node, where, add, catalogue)
@@ -112,9 +132,10 @@ def _check_runtime_prompts(menu: MenuDefinition, catalogue: PromptLookup, runtim
                     "missing-prompt")
 
 
-def check(menu: MenuDefinition, catalogue: PromptLookup | None = None) -> MenuDefinition:
+def check(menu: MenuDefinition, catalogue: PromptLookup | None = None, *,
+          questions: Mapping[str, str] | None = None) -> MenuDefinition:
     """Return ``menu`` unchanged, or raise :class:`MenuInvalid` listing every problem."""
-    problems = validate(menu, catalogue)
+    problems = validate(menu, catalogue, questions=questions)
     if problems:
         raise MenuInvalid(problems)
     return menu
@@ -184,8 +205,12 @@ def _check_node(menu: MenuDefinition, node: Node, where: str, add: Any) -> None:
         if not node.speaks:
             add(where, "has nothing to say (prompt or text)", "missing-prompt")
     elif isinstance(node, ActionNode):
-        if node.action not in ACTIONS:
-            add(where, f"unknown action {node.action!r}; use one of {', '.join(sorted(ACTIONS))}")
+        allowed = ACTIONS | CAMPAIGN_ACTIONS if menu.purpose == "campaign" else ACTIONS
+        if node.action in CAMPAIGN_ACTIONS and menu.purpose != "campaign":
+            add(where, f"action {node.action!r} is for campaign menus only (set the menu's purpose to campaign)",
+                "purpose")
+        elif node.action not in allowed:
+            add(where, f"unknown action {node.action!r}; use one of {', '.join(sorted(allowed))}")
     elif isinstance(node, GotoNode):
         if not node.target:
             add(where, "needs a target")
@@ -197,13 +222,98 @@ def _check_node(menu: MenuDefinition, node: Node, where: str, add: Any) -> None:
             add(where, "has nothing to say (prompt or text)", "missing-prompt")
 
 
+def _check_purpose(menu: MenuDefinition, add: Any) -> None:
+    if menu.purpose not in PURPOSES:
+        add("menu", f"purpose {menu.purpose!r} is not one of {', '.join(PURPOSES)}")
+        return
+    if menu.purpose == "campaign":
+        if menu.entry_points:
+            add("menu", "a campaign menu has no DNIS entry points: campaign calls start at the entry node", "purpose")
+        if menu.business_hours is not None:
+            add("business_hours", "a campaign menu has no business hours: the campaign's calling hours apply",
+                "purpose")
+        return
+    for node_id, node in menu.nodes.items():
+        if node.kind in CAMPAIGN_KINDS:
+            add(f"node {node_id!r} ({node.kind})",
+                f"{node.kind} nodes are for campaign menus only (set the menu's purpose to campaign)", "purpose")
+
+
+def _check_survey(menu: MenuDefinition, node: SurveyNode, where: str, add: Any,
+                  questions: Mapping[str, str] | None) -> None:
+    if not node.question or len(node.question) > 40:
+        add(where, "needs a question key (the campaign question it answers, at most 40 characters)")
+    bad = [d for d in node.valid_digits if d not in DTMF_KEYS]
+    if bad or len(set(node.valid_digits)) != len(node.valid_digits):
+        add(where, f"valid keys {node.valid_digits!r} must be distinct phone keys (0-9, * or #)", "bad-key")
+    if node.timeout <= 0:
+        add(where, "timeout must be positive")
+    if node.retries < 0:
+        add(where, "retries cannot be negative")
+    if not node.next:
+        add(where, "needs a next node (where the call goes after the answer, or with none)")
+    digits = node.valid_digits
+    if questions is not None and node.question:
+        if node.question not in questions:
+            known = ", ".join(sorted(questions)) or "none"
+            add(where, f"asks question {node.question!r}, which the campaign does not have (its questions: {known})",
+                "unknown-question")
+        else:
+            accepted = questions[node.question]
+            extra = sorted(set(node.valid_digits) - set(accepted))
+            if extra:
+                add(where, f"accepts {''.join(extra)}, which question {node.question!r} does not (keys {accepted})",
+                    "bad-key")
+            digits = digits or accepted
+    for key in node.answers:
+        if len(key) != 1 or key not in DTMF_KEYS:
+            add(where, f"answer key {key!r} is not a single phone key", "bad-key")
+        elif digits and key not in digits:
+            add(where, f"answer key {key!r} is not one of the valid keys {digits}", "bad-key")
+
+
+_FORMATTER = string.Formatter()
+
+
+def merge_fields(text: str) -> list[str]:
+    """The merge fields of ``text`` (``{name}``, ``{order}``); ValueError for braces that are not one."""
+    fields = []
+    for _literal, name, spec, conversion in _FORMATTER.parse(text):
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}} "
+                             "is not a merge field like {name}")
+        fields.append(name)
+    return fields
+
+
+_LOOKS_MERGED = re.compile(r"\{([A-Za-z_]\w*)\}")
+
+
+def _check_merge_fields(menu: MenuDefinition, node: Node, where: str, add: Any) -> None:
+    """Campaign menus: their text is filled in (braces must be merge fields). Inbound menus: said as written,
+    so text that looks like a merge field would be read out as such."""
+    for lang, words in (getattr(node, "text", None) or {}).items():
+        if menu.purpose != "campaign":
+            fields = _LOOKS_MERGED.findall(str(words))
+            if fields:
+                add(where, f"text ({lang}) has merge fields ({', '.join(fields)}): only campaign menus fill them in",
+                    "merge-field")
+            continue
+        try:
+            merge_fields(str(words))
+        except ValueError as exc:
+            add(where, f"text ({lang}): {exc} (write a literal brace as {{{{ or }}}})", "merge-field")
+
+
 def _check_words(menu: MenuDefinition, node: Node, where: str, add: Any, catalogue: PromptLookup | None) -> None:
     text = getattr(node, "text", None) or {}
     for lang in text:
         if lang not in menu.languages:
             add(where, f"has text in {lang!r}, not a language of this menu")
     prompt_ids = [getattr(node, "prompt", None)]
-    if isinstance(node, MenuNode):
+    if isinstance(node, (MenuNode, SurveyNode)):
         prompt_ids += [node.invalid_prompt, node.timeout_prompt]
     main_prompt = prompt_ids[0]
     for lang in menu.languages:

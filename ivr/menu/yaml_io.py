@@ -172,6 +172,18 @@ def _options(value: Any, where: str) -> dict[str, Option]:
     return options
 
 
+def _answers(value: Any, where: str) -> dict[str, str]:
+    """A survey node's ``answers``: key pressed -> node id (unquoted YAML keys and ids are read as text)."""
+    if not isinstance(value, Mapping):
+        raise MenuFormatError(f"{where}: expected key -> node id")
+    out = {}
+    for key, target in value.items():
+        if not isinstance(target, (str, int)) or isinstance(target, bool):
+            raise MenuFormatError(f"{where}.{key}: expected a node id")
+        out[str(key)] = str(target)
+    return out
+
+
 def node_from_dict(node_id: str, data: Any) -> Node:
     """One node from plain data; ``type`` picks the node class."""
     where = f"node {node_id!r}"
@@ -185,7 +197,7 @@ def node_from_dict(node_id: str, data: Any) -> Node:
     if "id" in body and str(body["id"]) != node_id:
         raise MenuFormatError(f"{where}: id {body['id']!r} differs from its key")
     body["id"] = node_id
-    return _build(cls, body, where, {"options": _options})
+    return _build(cls, body, where, {"options": _options, "answers": _answers})
 
 
 def _hhmm(value: dt.time) -> str:

@@ -154,6 +154,11 @@ class IvrSession:
     def customer_id(self) -> int | None:
         return self.caller.customer_id if self.caller else None
 
+    @property
+    def address(self) -> str | None:
+        """The far end's number, as the customer timeline records it (the caller ID of an inbound call)."""
+        return self.call.ani or None
+
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock.seconds(), dt.timezone.utc)
 
@@ -585,7 +590,7 @@ class IvrSession:
 
         def write(_: Any) -> defer.Deferred:
             return self.gateway.log_interaction(call_uuid=self.uuid, customer_id=self.customer_id,
-                                                address=self.call.ani or None, summary=summary, detail=detail)
+                                                address=self.address, summary=summary, detail=detail)
 
         def failed(f: Any) -> None:
             log.warning("call %s: interaction %s not logged: %s", self.uuid, event, f.getErrorMessage())

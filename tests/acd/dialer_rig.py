@@ -18,7 +18,7 @@ from acd.dialer.dialer import Dialer, DialerConfig
 from hotline.db_gateway import InlineGateway
 from crm_core.models import CampaignAttempt
 from crm_core.services.campaign_contacts import ContactRow, add_contacts
-from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign
+from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign, set_questions
 from freeswitch.callserver import CallServer
 from hotline.sim_dialplan import install_campaign
 from loopback_clock import LoopbackClock
@@ -43,14 +43,19 @@ class DialerRig:
         self.campaign_agents: list[tuple[int, str]] = []
 
     async def start(self, *, engine_id: str = "box-1", agents: int = 2, phone: dict | None = None,
-                    **config: Any) -> Dialer:
-        """A dialer (and its own CallServer and Switch client), with ``agents`` dedicated agents."""
+                    script: Any = None, **config: Any) -> Dialer:
+        """A dialer (and its own CallServer and Switch client), with ``agents`` dedicated agents.
+
+        ``script``: the automated campaigns' runner, or a callable ``(rig) -> runner`` building it once the
+        switch is up."""
         self.switch = await self.loop.switch()
         gateway = InlineGateway(self.session)
         self.agents = PhoneAgents(self.clock, self.switch, wrap_up=2.0)
+        if callable(script) and not hasattr(script, "run"):
+            script = script(self)
         self.dialer = Dialer(self.clock, self.switch, gateway, self.agents,
                              DialerConfig(engine_id=engine_id, identification_file="campaigns/identification.wav",
-                                          **{"amd_available": True, **config}))
+                                          **{"amd_available": True, **config}), script=script)
         server = CallServer(self.dialer.handle_call, self.clock, linger=True)
         server.start(reactor, "127.0.0.1", 0)
         self.servers.append(server)
@@ -73,13 +78,18 @@ class DialerRig:
     async def run(self, seconds: float) -> None:
         await self.loop.advance(seconds)
 
-    def campaign(self, numbers: list[str], **settings: Any) -> Any:
+    def campaign(self, numbers: list[str], *, data: list[dict] | None = None, questions: list[dict] | None = None,
+                 **settings: Any) -> Any:
+        """A running campaign calling ``numbers`` (merge fields ``data`` per number, survey ``questions``)."""
         settings.setdefault("mode", "progressive")
         settings.setdefault("caller_id", "4008001234")
         settings.setdefault("calling_hours_start", dt.time(8, 0))
         row = create_campaign(self.session, f"Rig {id(self)}-{len(numbers)}-{self.clock.seconds()}", actor=ME,
                               **settings)
-        add_contacts(self.session, row.id, [ContactRow(n, {"name": f"n{i}"}) for i, n in enumerate(numbers)])
+        fields = data or [{"name": f"n{i}"} for i in range(len(numbers))]
+        add_contacts(self.session, row.id, [ContactRow(n, f) for n, f in zip(numbers, fields)])
+        if questions:
+            set_questions(self.session, row.id, questions, actor=ME)
         change_campaign_status(self.session, row.id, "running", actor=ME, at=self.now())
         self.staff(row.id)
         return row

@@ -342,3 +342,39 @@ def test_page_offers_the_inline_editors_to_editors(admin_auth, menu_name):
     main = node_block(page(admin_auth, menu_name), "main")
     assert "ivr-edit-toggle" in main and 'name="text-zh"' in main and 'class="form-row ivr-option-form" data-key="1"' in main
     assert "ivr-listen" in main
+
+
+def test_a_campaign_menu_gets_a_survey_node_edited_in_its_own_fields(admin_auth, menu_name, dbs):
+    from ivr.menu.model import SurveyNode
+    from ivr.menu.store import draft_definition
+
+    page_text = page(admin_auth, menu_name)
+    assert 'id="purpose-form"' in page_text and "<option>survey</option>" in page_text
+    admin_auth.post("/admin/ivr_editor/node/add", {"menu": menu_name, "node_id": "q1", "kind": "survey",
+                                                   "parent": "main", "key": "2"})
+    inbound = node_block(page(admin_auth, menu_name), "q1")
+    assert "survey nodes are for campaign menus only" in inbound
+    admin_auth.post("/admin/ivr_editor/purpose", {"menu": menu_name, "purpose": "campaign"})
+    admin_auth.post("/admin/ivr_editor/node", {
+        "menu": menu_name, "node_id": "q1", "text-zh": "{name}，您满意吗？满意请按1，不满意请按2。",
+        "text-en": "{name}, are you happy? Press 1 or 2.", "question": "satisfied", "valid_digits": "12",
+        "answers": "2=news", "next": "bye"})
+    dbs.reread()
+    menu = draft_definition(dbs, menu_name)
+    assert menu.purpose == "campaign"
+    assert menu.nodes["q1"] == SurveyNode(
+        id="q1", question="satisfied", valid_digits="12", answers={"2": "news"}, next="bye",
+        text={"zh": "{name}，您满意吗？满意请按1，不满意请按2。", "en": "{name}, are you happy? Press 1 or 2."})
+    html = page(admin_auth, menu_name)
+    block = node_block(html, "q1")
+    assert 'name="question" value="satisfied"' in block and "2=news</textarea>" in block
+    assert 'class="ivr-problem' not in block  # a campaign menu may hold it, merge fields and all
+    assert '<option value="campaign" selected>' in html
+    bad = admin_auth.post("/admin/ivr_editor/node", {"menu": menu_name, "node_id": "q1", "answers": "two=news"},
+                          follow_redirects=True)
+    assert "Not saved" in bad.text and "write it as key=node" in bad.text
+    refused = admin_auth.post("/admin/ivr_editor/purpose", {"menu": menu_name, "purpose": "outbound"},
+                              follow_redirects=True)
+    assert "Not saved" in refused.text
+    dbs.reread()
+    assert draft_definition(dbs, menu_name).nodes["q1"].answers == {"2": "news"}

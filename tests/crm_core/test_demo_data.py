@@ -203,3 +203,18 @@ def test_cli_demo_data_given_unreachable_database_prints_one_line_and_exits_1(mo
     assert main(["demo-data", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("hotline demo-data: cannot use database")
+
+
+def test_demo_holds_the_automated_delivery_care_campaign_in_draft_with_its_questions_and_contacts(demo_session):
+    from crm_core.models import Campaign, CampaignContact, CampaignQuestion
+
+    care = demo_session.scalars(select(Campaign).where(Campaign.name == "发货关怀 delivery care")).one()
+    assert (care.mode, care.status, care.ivr_script) == ("ivr", "draft", "delivery_care")
+    questions = demo_session.scalars(select(CampaignQuestion).where(CampaignQuestion.campaign_id == care.id)
+                                     .order_by(CampaignQuestion.position)).all()
+    assert [(q.key, q.valid_digits) for q in questions] == [("satisfied", "12"), ("courier_rating", "12345")]
+    contacts = demo_session.scalars(select(CampaignContact).where(CampaignContact.campaign_id == care.id)
+                                    .order_by(CampaignContact.number)).all()
+    assert len(contacts) == 4 and all(c.status == "pending" for c in contacts)
+    assert contacts[0].data == {"name": "王芳", "order": "SO202611250001"}
+    assert "order" not in contacts[3].data  # the script says the rest of its greeting without it
