@@ -1,1 +1,1 @@
-"""Flask + Flask-Admin back office, agent desk, reports (issue #6)."""
+"""Flask + Flask-Admin back office, agent desk, reports."""

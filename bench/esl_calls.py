@@ -1,9 +1,8 @@
 """Call throughput: N concurrent simulated calls through the real CallServer over loopback TCP.
 
 Why: one FreeSWITCH box carries ~1000 concurrent calls; the engine must never
-be the bottleneck of the box it serves (ARCHITECTURE "Growing"). Goal from
-issue 3: one engine core sustains 1,000 concurrent calls at >= 50 new calls/s
-with the execute round-trip p99 < 50 ms.
+be the bottleneck of the box it serves. Goal: one engine core sustains 1,000
+concurrent calls at >= 50 new calls/s with the execute round-trip p99 < 50 ms.
 
 Two processes, so each side's CPU is measured on its own:
  * this process (the engine): ``CallServer`` on 127.0.0.1 and a call handler

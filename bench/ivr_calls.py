@@ -1,6 +1,6 @@
 """IVR throughput: N concurrent callers running the order-status flow end to end, on PostgreSQL.
 
-Why: issue 4 asks for >= 500 concurrent IVR calls on one engine core with the
+Why: the goal is >= 500 concurrent IVR calls on one engine core with the
 p99 gap between a caller's key and the next prompt starting < 100 ms.
 
 Two processes, as in ``bench/esl_calls.py`` (whose helpers this reuses):

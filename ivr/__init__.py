@@ -1,1 +1,1 @@
-"""Self-service IVR: menu flows of one call (issue #4)."""
+"""Self-service IVR: menu flows of one call."""

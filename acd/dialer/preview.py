@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
+from acd.exceptions import AcdError
 from crm_core.enums import CampaignMode, CampaignStatus
 from crm_core.services import dialing
 
@@ -42,8 +43,10 @@ UTC = dt.timezone.utc
 RELEASE_AFTER = 600.0
 
 
-class PreviewError(ValueError):
-    """The request cannot be done (not this agent's contact, agent not free, unknown reason)."""
+class PreviewError(AcdError, ValueError):
+    """The request cannot be done (not this agent's contact, agent not free, unknown reason); the desk shows it."""
+
+    error_id = "acd-preview-refused"
 
 
 class PreviewAgents(Protocol):

@@ -32,7 +32,7 @@ from admin.views.campaign_contacts import CampaignContactView, DoNotCallView, co
 from admin.views.formatting import badge, fmt_datetime
 from crm_core.enums import CAMPAIGN_TRANSITIONS, AmdPolicy, BlendRule, CampaignMode, CampaignStatus
 from crm_core.exceptions import InvalidInput
-from crm_core.models import Campaign, CampaignAttempt
+from crm_core.models import Campaign, CampaignAttempt, IvrMenu
 from crm_core.services.campaigns import Actor, change_campaign_status, create_campaign, update_campaign
 from crm_core.services.segments import validate_segment
 
@@ -92,6 +92,11 @@ class CampaignView(SecureModelView):
         description=_l('Per disposition, e.g. {"busy": {"retry_minutes": 10, "max_attempts": 5}}'))}
     form_choices = {"mode": enum_choices(CampaignMode), "amd_policy": enum_choices(AmdPolicy),
                     "blend_rule": enum_choices(BlendRule)}
+    # the script is chosen among the campaign menus (the IVR editor's menus with purpose "campaign")
+    form_overrides = {"ivr_script": SelectField}
+    form_args = {"ivr_script": {"choices": [], "validate_choice": True,
+                                "description": _l("A menu with the purpose 'campaign script' (IVR editor); "
+                                                  "empty: the voice file is played")}}
     column_labels = {"queue_id": _l("Queue id"), "ivr_script": _l("IVR script"), "caller_id": _l("Caller ID"),
                      "calling_hours_start": _l("Calling hours from"), "calling_hours_end": _l("Calling hours to"),
                      "max_attempts": _l("Max attempts"), "retry_minutes": _l("Retry after (minutes)"),
@@ -107,6 +112,23 @@ class CampaignView(SecureModelView):
                                                       id_arg="campaign_id", title=_l("Campaign console"))]
     method_permissions = {"status_view": "status"}
 
+    def create_form(self, obj: Any = None) -> Any:
+        return self._with_script_choices(super().create_form(obj), None)
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._with_script_choices(super().edit_form(obj), getattr(obj, "ivr_script", None))
+
+    @staticmethod
+    def _with_script_choices(form: Any, current: str | None) -> Any:
+        """The campaign menus to choose from (and the current script, even if it is no longer one: the service
+        says why when the form is saved)."""
+        names = list(db.session.scalars(select(IvrMenu.name).where(IvrMenu.purpose == "campaign")
+                                        .order_by(IvrMenu.name)))
+        if current and current not in names:
+            names.append(current)
+        form.ivr_script.choices = [("", gettext("(none: play the voice file)"))] + [(n, n) for n in names]
+        return form
+
     def on_form_prefill(self, form: Any, id: Any) -> None:
         model = self.get_one(id)
         if model is not None and model.retry_rules:
@@ -118,6 +140,8 @@ class CampaignView(SecureModelView):
         for name, value in values.items():
             if isinstance(value, dt.datetime) and value.tzinfo is None:
                 values[name] = value.replace(tzinfo=dt.timezone.utc)
+        if "ivr_script" in values:
+            values["ivr_script"] = values["ivr_script"] or None  # the empty choice: no script
         segment = values.pop("segment", None)
         values["segment_id"] = segment.id if segment is not None else None
         text = (form.retry_rules_json.data or "").strip()

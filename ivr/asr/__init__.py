@@ -1,4 +1,4 @@
-"""Speech input for IVR menus (issue #4): Vosk recognition off the reactor thread.
+"""Speech input for IVR menus: Vosk recognition off the reactor thread.
 
 ``AsrService`` is what the IVR uses (Deferreds, bounded threads, DTMF
 fallback when no model is configured); ``SpeechRecognizer`` is the blocking

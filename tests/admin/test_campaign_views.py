@@ -181,6 +181,27 @@ def test_campaign_is_created_through_the_service_and_its_form_has_no_status(as_r
     assert entry.action == "create" and entry.username == "campaign"
 
 
+def test_the_script_is_chosen_among_campaign_menus_only(as_role, dbs):
+    from crm_core.models import IvrMenu
+
+    serial = factories.next_serial()
+    dbs.add_all([IvrMenu(name=f"care-{serial}", purpose="campaign"), IvrMenu(name=f"hotline-{serial}",
+                                                                            purpose="inbound")])
+    dbs.commit()
+    actions = as_role("campaign")
+    page = actions.client.get("/admin/campaigns/new/?lang=en")
+    assert f'value="care-{serial}"' in page.text and f'value="hotline-{serial}"' not in page.text
+    refused = actions.post("/admin/campaigns/new/?lang=en",
+                           data=campaign_form(f"Inbound {serial}", mode="ivr", ivr_script=f"hotline-{serial}"))
+    assert refused.status_code == 200 and "Not a valid choice" in refused.text
+    name = f"No script {serial}"
+    created = actions.post("/admin/campaigns/new/?lang=en", data=campaign_form(name, ivr_script=""))
+    assert created.status_code == 302, created.text
+    dbs.reread()
+    assert dbs.scalars(select(Campaign).where(Campaign.name == name)).one().ivr_script is None
+    assert dbs.scalars(select(Campaign).where(Campaign.name == f"Inbound {serial}")).first() is None
+
+
 def test_calling_hours_wider_than_the_law_are_refused_in_the_form(as_role, dbs):
     name = f"Late {factories.next_serial()}"
     response = as_role("campaign").post("/admin/campaigns/new/?lang=en",

@@ -57,7 +57,11 @@ class FakePreview:
         return defer.succeed({"call_uuid": f"preview-{attempt_id}"})
 
     def skip(self, agent_id: int, attempt_id: int, reason: str) -> defer.Deferred:
+        from acd.dialer.preview import PreviewError
+
         self.calls.append(("skip", agent_id, attempt_id, reason))
+        if attempt_id == 404:  # what the engine's PreviewDesk says of a contact another agent holds
+            return defer.fail(PreviewError(f"attempt {attempt_id} is not a contact agent {agent_id} holds"))
         return defer.succeed(None)
 
 
@@ -178,6 +182,14 @@ def test_skip_with_each_reason_reaches_the_service(agent, preview, desk_agent_id
     response = agent.post(f"{DESK}/preview/skip", {"attempt_id": "31", "reason": reason})
     assert response.status_code == 200 and response.get_json()["ok"] is True
     assert preview.calls == [("skip", desk_agent_id, 31, reason)]
+
+
+def test_the_engines_refusal_is_a_409_with_its_reason_not_a_500(agent, preview):
+    response = agent.post(f"{DESK}/preview/skip?lang=en", {"attempt_id": "404", "reason": "later"})
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["ok"] is False and body["error_id"] == "acd-preview-refused"
+    assert "is not a contact agent" in body["message"]
 
 
 @pytest.mark.parametrize("path, data, field", [

@@ -39,7 +39,7 @@ def test_every_fs_cli_check_of_the_stage_is_documented():
 def test_every_value_the_stage_sets_is_explained():
     rig = _rig()
     deployment = rig.Deployment.__new__(rig.Deployment)
-    deployment.ports = rig.Ports(8021, 8084, 5060, 5080, 16384, 16447)
+    deployment.ports = rig.Ports(8021, 8084, 5060, 5080, 16384, 16447, 5090)
     deployment.fax_dir = deployment.moh_dir = Path("/x")
     for name in deployment.site_values():
         assert re.search(rf"`{name}`", DOC), name

@@ -119,6 +119,14 @@ async def test_progressive_campaign_connects_the_acd_agent_within_2s_with_an_out
     assert cdr.answered_at is not None and cdr.queue_id is not None
     with transaction(hotline.sessions) as s:
         assert s.get(Campaign, campaign_id).status == "completed"  # the only contact is done
+        from admin.reports.agents import agent_report
+        from admin.reports.period import Period
+
+        today = dt.datetime.now(UTC).date()
+        report = agent_report(s, Period(today, today))
+        row = dict(zip(report.columns, next(r for r in report.rows if r[0] == "agent1")))
+        assert (row["outbound_calls"], row["inbound_calls"]) == (1, 0)  # campaign work in the agent report
+        assert row["outbound_talk_seconds"] > 0 and row["talk_seconds"] > 0
 
 
 @pytest_twisted.ensureDeferred

@@ -95,12 +95,13 @@ class Ports:
     trunk: int
     rtp_start: int
     rtp_end: int
+    callee: int  # the customer's phone the dialer calls (a sipp UAS), through the trunk profile
 
     @classmethod
     def pick(cls) -> "Ports":
         rtp = free_udp_range(64)
         return cls(free_port(), free_port(), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), rtp,
-                   rtp + 63)
+                   rtp + 63, free_port(socket.SOCK_DGRAM))
 
 
 class Deployment:
@@ -138,6 +139,9 @@ class Deployment:
             "HOTLINE_TTS_CACHE_DIR": str(self.var / "prompts"), "HOTLINE_ADMIN_DEMO_MODE": "true",
             # received faxes: where rxfax writes (hotline_fax_dir) and where the engine files them
             "HOTLINE_FAX_SPOOL_DIR": str(self.fax_dir), "HOTLINE_FAX_STORE_DIR": str(self.var / "fax"),
+            # campaigns dial out through the trunk profile to the test's customer phone (a carrier's place)
+            "HOTLINE_DIALER_DIAL_STRING": f"sofia/trunk/sip:{{national}}@127.0.0.1:{self.ports.callee}",
+            "HOTLINE_DIALER_TICK_SECONDS": "0.5",
         })
         return env
 

@@ -220,6 +220,31 @@ Max-Forwards: 70
         return _scenario(f"{self.ani} calls {self.dialled}", body + "".join(self.steps))
 
 
+@dataclass
+class Callee(Caller):
+    """A customer's phone the dialer calls: it rings, answers, then runs its steps (as a :class:`Caller`'s)."""
+
+    ring_ms: int = 500
+
+    def xml(self) -> str:
+        def response(status: str, body: str = "") -> str:
+            content = f"Content-Type: application/sdp\nContent-Length: [len]\n\n{body}" if body \
+                else "Content-Length: 0"
+            return f"""SIP/2.0 {status}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:{self.ani}@[local_ip]:[local_port]>
+{content}"""
+
+        body = '  <recv request="INVITE" crlf="true"/>\n' + _send(response("180 Ringing"))
+        body += f'  <pause milliseconds="{self.ring_ms}"/>\n' + _send(response("200 OK", _SDP), retrans=True)
+        body += '  <recv request="ACK" crlf="true"/>\n'
+        return _scenario(f"{self.ani} answers {self.dialled}", body + "".join(self.steps))
+
+
 class Sipp:
     """One sipp child process running one scenario file against the switch."""
 
