@@ -237,6 +237,7 @@ class Callee(Caller):
 [last_Call-ID:]
 [last_CSeq:]
 Contact: <sip:{self.ani}@[local_ip]:[local_port]>
+X-FS-Support: send_info
 {content}"""
 
         body = '  <recv request="INVITE" crlf="true"/>\n' + _send(response("180 Ringing"))

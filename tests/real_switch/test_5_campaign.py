@@ -73,7 +73,7 @@ def test_an_automated_campaign_dials_the_customer_who_answers_the_survey_with_rf
         attempt = poll(lambda: record.read(lambda s: s.scalar(select(CampaignAttempt.call_uuid).where(
             CampaignAttempt.campaign_id == campaign_id))), bool, 30, "the attempt written before the originate")
         created = events.wait(on_channel(attempt, "CHANNEL_CREATE"), "the originated leg", 30, start)
-        assert created["Channel-Name"].startswith(f"sofia/trunk/sip:{CUSTOMER[3:]}@127.0.0.1")
+        assert created["Channel-Name"] == f"sofia/trunk/{CUSTOMER[3:]}@127.0.0.1:{deployment.ports.callee}"
         assert created["Caller-Caller-ID-Number"] == CALLER_ID
         events.wait(on_channel(attempt, "CHANNEL_ANSWER"), "the customer to answer", 40, start)
         menu(events, attempt, start, 1, "the first survey question")
