@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, stream_with_context, url_for
 from flask_admin import expose
 from flask_wtf import FlaskForm
 from sqlalchemy import select

@@ -9,7 +9,7 @@ import pytest
 
 import factories
 from crm_core.models import Campaign
-from test_desk_preview import FakePreview, InlineBridge, desk_agent_id  # noqa: F401  (fixture)
+from test_desk_preview import FakePreview, InlineBridge, desk_agent_id  # noqa: F401,F811  (fixture)
 
 pytest.importorskip("playwright")
 

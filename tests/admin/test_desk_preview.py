@@ -14,28 +14,11 @@ import factories
 from admin.bridge import EngineUnavailable
 from crm_core.models import Agent, AgentQueue, Campaign
 from crm_core.services.dialing import UnknownAttempt
+from test_desk import agent, desk_agent_id  # noqa: F401 -- the desk tests' fixtures (the demo agent)
 
 DESK = "/admin/desk"
 
 
-@pytest.fixture(scope="module")
-def desk_agent_id(probe_engine) -> int:
-    """The agent row of the demo user ``agent`` (login == username), made once."""
-    from sqlalchemy.orm import Session
-
-    with Session(probe_engine) as s:
-        agent = s.scalars(select(Agent).where(Agent.login == "agent")).first()
-        if agent is None:
-            agent = Agent(login="agent", name="演示 坐席", extension=f"7{factories.next_serial():04d}",
-                          password_hash="x")
-            s.add(agent)
-            s.commit()
-        return agent.id
-
-
-@pytest.fixture(scope="module")
-def agent(as_role, desk_agent_id):
-    return as_role("agent")
 
 
 class FakePreview:

@@ -13,11 +13,10 @@ from sqlalchemy import select
 
 from crm_core.db import transaction
 from crm_core.models import Campaign, CampaignAttempt, CampaignContact
-from engine_rig import start_engine, wait_for
+from engine_rig import engine_settings, start_engine, wait_for
 from test_engine_acd import seed
 from test_engine_campaign import make_campaign
-from engine_rig import engine_settings
-from test_engine_restart import switch_box  # noqa: F401 -- the fixture
+from test_engine_restart import switch_box  # noqa: F401,F811 -- the fixture
 
 NUMBERS = [f"+86138000003{i:02d}" for i in range(5)]
 

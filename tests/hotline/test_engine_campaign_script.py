@@ -9,7 +9,6 @@ call), one who presses 9 (the do-not-call list), one silent at first and without
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess

@@ -135,20 +135,23 @@ def feature_call(user: str, password: str, domain: str, code: str) -> str:
     return _scenario(f"{user} dials {code}", body)
 
 
-def agent_phone() -> str:
-    """A registered phone that rings, answers after 0.3 s and talks until the switch hangs up (any number of calls)."""
-    def response(status: str, body: str = "") -> str:
-        content = f"Content-Type: application/sdp\nContent-Length: [len]\n\n{body}" if body else "Content-Length: 0"
-        return f"""SIP/2.0 {status}
+def _response(status: str, body: str = "", user: str = "", extra: str = "") -> str:
+    """A UAS's answer to the INVITE it received (``body``: SDP), its dialog tag added to To."""
+    content = f"Content-Type: application/sdp\nContent-Length: [len]\n\n{body}" if body else "Content-Length: 0"
+    contact = f"{user}@" if user else ""
+    return f"""SIP/2.0 {status}
 [last_Via:]
 [last_From:]
 [last_To:];tag=[pid]SIPpTag01[call_number]
 [last_Call-ID:]
 [last_CSeq:]
-Contact: <sip:[local_ip]:[local_port]>
-{content}"""
+Contact: <sip:{contact}[local_ip]:[local_port]>
+{extra}{content}"""
 
-    ringing, answer = response("180 Ringing"), response("200 OK", _SDP)
+
+def agent_phone() -> str:
+    """A registered phone that rings, answers after 0.3 s and talks until the switch hangs up (any number of calls)."""
+    ringing, answer = _response("180 Ringing"), _response("200 OK", _SDP)
     body = '  <recv request="INVITE" crlf="true"/>\n' + _send(ringing)
     body += '  <pause milliseconds="300"/>\n' + _send(answer, retrans=True)
     body += '  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n' + _reply_200()
@@ -227,18 +230,9 @@ class Callee(Caller):
     ring_ms: int = 500
 
     def xml(self) -> str:
+        # X-FS-Support: send_info -- FreeSWITCH sends the test's nudges (uuid_send_info) only to a UA saying so
         def response(status: str, body: str = "") -> str:
-            content = f"Content-Type: application/sdp\nContent-Length: [len]\n\n{body}" if body \
-                else "Content-Length: 0"
-            return f"""SIP/2.0 {status}
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:{self.ani}@[local_ip]:[local_port]>
-X-FS-Support: send_info
-{content}"""
+            return _response(status, body, self.ani, "X-FS-Support: send_info\n")
 
         body = '  <recv request="INVITE" crlf="true"/>\n' + _send(response("180 Ringing"))
         body += f'  <pause milliseconds="{self.ring_ms}"/>\n' + _send(response("200 OK", _SDP), retrans=True)
