@@ -111,7 +111,13 @@ class Switch:
         """Disconnect and stop reconnecting; pending commands fail with ConnectionLost."""
         self._stopping = True
         self._fail_waiters(NotConnected("switch client stopped"))
-        return self._service.stopService()
+        stopped = self._service.stopService()
+        protocol = self._protocol
+        if protocol is not None and protocol.transport is not None:
+            # ClientService may not count a connection set up through prepareConnection as its current one,
+            # and then leaves it open: close it here, so a stopped client holds no connection to the switch
+            protocol.transport.loseConnection()
+        return stopped
 
     @property
     def connected(self) -> bool:
@@ -188,7 +194,10 @@ class Switch:
     def _lost(self, protocol: InboundProtocol) -> None:
         if protocol is self._protocol:
             self._protocol = None
-            log.warning("lost the FreeSWITCH connection; reconnecting")
+            if self._stopping:  # closed by stop(): expected, and nothing reconnects
+                log.info("FreeSWITCH connection closed (switch client stopped)")
+            else:
+                log.warning("lost the FreeSWITCH connection; reconnecting")
             self._notify(False)
 
     def _notify(self, up: bool) -> None:

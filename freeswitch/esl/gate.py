@@ -8,13 +8,16 @@ does exactly that after ``-ERR invalid`` (and after an ACL rejection or the
 ``connectionLost`` only for connections whose setup succeeded
 (``ready_confirmed``); a connection lost earlier is reported to our protocol
 alone, which fails the setup Deferred, and ``ClientService`` counts it as a
-failed attempt with backoff, as documented.
+failed attempt with backoff, as documented. A connection the client closes
+itself after ``stopService`` reaches our protocol, and ``ClientService``'s
+complaint that it is already stopped is dropped.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from automat import NoTransition
 from twisted.internet import defer
 from twisted.internet.interfaces import IProtocol, IProtocolFactory, IStreamClientEndpoint
 from twisted.internet.protocol import Protocol
@@ -38,7 +41,10 @@ class _Gate(Protocol):
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         self.connected = 0
         if getattr(self.inner, "ready_confirmed", False):
-            self.proxy.connectionLost(reason)
+            try:
+                self.proxy.connectionLost(reason)  # our protocol first, then ClientService's bookkeeping
+            except NoTransition:
+                pass  # ClientService already stopped (the client closed this connection itself on stop)
         else:
             self.inner.connectionLost(reason)
 

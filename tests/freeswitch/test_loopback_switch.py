@@ -9,6 +9,7 @@ The helpers here are shared with ``test_loopback_callserver.py``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
 from freeswitch.esl.errors import ApiError, AuthenticationError, NotConnected
@@ -112,6 +114,23 @@ def test_switch_logs_in_and_api_status_reports_the_switch_up(sim, switches):
     text = yield within(switch.status(), 5, "status reply")
     assert text.startswith("UP ")
     assert "session(s) since startup" in text
+
+
+@pytest_twisted.inlineCallbacks
+def test_stopping_a_connected_switch_client_is_not_logged_as_a_lost_connection(sim, switches, caplog):
+    """A stopped client holds no connection to the switch, and its closing is no news (the engine shutting down,
+    e.g. after a port in use): no "lost ... reconnecting"."""
+    switch = yield connected_switch(sim, switches)
+    switches.remove(switch)  # stopped here, once
+    with caplog.at_level(logging.INFO, logger="freeswitch.switch"):
+        yield within(switch.stop(), 5, "stop")
+        for _ in range(40):  # the connection closes right after stop() returns
+            if not switch.connected:
+                break
+            yield deferLater(reactor, 0.05, lambda: None)
+    assert not switch.connected and len(sim.core.subscribers) == 0  # the switch side sees it gone too
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if "connection" in r.getMessage()]
+    assert said == [("INFO", "FreeSWITCH connection closed (switch client stopped)")]
 
 
 @pytest_twisted.inlineCallbacks
