@@ -2,8 +2,8 @@
 
 FreeSWITCH reports most outcomes in channel variables of the
 ``CHANNEL_EXECUTE_COMPLETE`` rather than in ``Application-Response`` (which is
-``_none_`` for answer, bridge, record, read, play_and_get_digits...; see
-FINDINGS.txt in ``tests/data/fs-traces.tar.xz``). These wrappers build the argument strings
+``_none_`` for answer, bridge, record, read, play_and_get_digits..., as the
+captures in ``tests/data/fs-traces.tar.xz`` show). These wrappers build the argument strings
 FreeSWITCH expects and turn those variables into small result objects, so
 callers never parse ESL.
 """

@@ -38,7 +38,8 @@ from freeswitch.esl.protocol import EslProtocol
 
 log = logging.getLogger(__name__)
 
-#: Events ``myevents`` leaves out that IVR code wants (FINDINGS round 2, item 0).
+#: Events IVR code wants that ``myevents`` leaves out: FreeSWITCH 1.11's ``myevents`` list has no PLAYBACK_*,
+#: RECORD_* or CHANNEL_CALLSTATE (checked against captures of a real 1.11.1).
 DEFAULT_EXTRA_EVENTS: tuple[str, ...] = (
     "PLAYBACK_START", "PLAYBACK_STOP", "RECORD_START", "RECORD_STOP", "CHANNEL_CALLSTATE",
 )

@@ -76,6 +76,12 @@ class MessagesForm(FlaskForm):
                            choices=[("zh", "中文"), ("en", "English")], default="zh")
 
 
+def flash_form_errors(form: FlaskForm) -> None:
+    """One message naming every field the form refused and why."""
+    problems = "; ".join(f"{name}: {', '.join(str(m) for m in messages)}" for name, messages in form.errors.items())
+    flash(gettext("Check the form: %(errors)s", errors=problems), "error")
+
+
 def template_choices() -> list[tuple[str, str]]:
     """Every template name, with the channels it exists on (a blast needs the name on the chosen channel)."""
     rows = db.session.execute(select(MessageTemplate.name, MessageTemplate.channel).distinct()
@@ -170,9 +176,7 @@ class CampaignConsoleView(SecureBaseView):
         campaign = self.campaign_or_404(campaign_id)
         form = ActionForm()
         if not form.validate():
-            problems = "; ".join(f"{name}: {', '.join(str(m) for m in messages)}"
-                                 for name, messages in form.errors.items())
-            flash(gettext("Check the form: %(errors)s", errors=problems), "error")
+            flash_form_errors(form)
             return self._render_console(campaign, form, 400)
         target = ACTIONS[form.action.data]
         name = campaign.name
@@ -192,9 +196,7 @@ class CampaignConsoleView(SecureBaseView):
         campaign = self.campaign_or_404(campaign_id)
         form = messages_form()
         if not form.validate():
-            problems = "; ".join(f"{name}: {', '.join(str(m) for m in messages)}"
-                                 for name, messages in form.errors.items())
-            flash(gettext("Check the form: %(errors)s", errors=problems), "error")
+            flash_form_errors(form)
             return self._render_console(campaign, ActionForm(formdata=None), 400, blast=form)
         channel, template = form.channel.data, form.template.data
         exists = db.session.scalar(select(MessageTemplate.id).where(MessageTemplate.name == template,

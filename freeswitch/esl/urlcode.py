@@ -3,7 +3,7 @@
 FreeSWITCH does not use RFC 3986: it escapes control bytes, bytes above 0x7E
 and the set `` \\r\\n #%&+:;<=>?@[\\]^`{|}"``, in upper-case hex, and leaves a
 ``%`` alone when two hex digits already follow it (so encoding is lossy:
-``100%41`` decodes to ``100A``). See FINDINGS.txt in ``tests/data/fs-traces.tar.xz``.
+``100%41`` decodes to ``100A``). The captures in ``tests/data/fs-traces.tar.xz`` show it.
 Both the client (decoding) and the simulator (encoding) use this module so the
 two sides agree byte for byte with a real switch.
 """

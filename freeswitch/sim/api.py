@@ -1,7 +1,7 @@
 """``api``/``bgapi`` commands with FreeSWITCH's exact reply bodies (errors live in the body).
 
 Each handler returns the body text; an empty result becomes "-ERR no reply\\n"
-and an unknown command "-ERR <cmd> Command not found!\\n" (FINDINGS "Replies").
+and an unknown command "-ERR <cmd> Command not found!\\n" (FreeSWITCH 1.11.1's reply).
 Every call also fires an API event. Handlers may be coroutines (originate
 waits for the far end to answer).
 """

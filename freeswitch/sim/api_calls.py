@@ -1,4 +1,4 @@
-"""Call-control api commands: originate, uuid_*, hupall (bodies per FINDINGS round 2 item 5)."""
+"""Call-control api commands: originate, uuid_*, hupall (reply bodies as FreeSWITCH 1.11.1 sends them)."""
 
 from __future__ import annotations
 

@@ -353,7 +353,7 @@ class Channel(ChannelHeaders):
             self.hangup_deferred.callback(cause)
 
     def schedule_destroy(self) -> None:
-        """DESTROY follows ~1 s later for SIP legs, at once for loopback (FINDINGS round 2 item 8).
+        """DESTROY follows ~1 s later for SIP legs, at once for loopback (as FreeSWITCH 1.11.1 does).
 
         A controlling socket holds the session: DESTROY waits until it has closed.
         """

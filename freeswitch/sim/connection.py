@@ -30,7 +30,7 @@ from freeswitch.sim.subscriptions import FORMATS, Subscriptions
 
 log = logging.getLogger(__name__)
 
-#: the fixed list ``myevents`` subscribes (mod_event_socket; FINDINGS round 2 item 0)
+#: the fixed list ``myevents`` subscribes in mod_event_socket (as a real 1.11.1 sends them)
 MYEVENTS = frozenset("""CHANNEL_ANSWER CHANNEL_APPLICATION CHANNEL_BRIDGE CHANNEL_CREATE CHANNEL_DATA
 CHANNEL_DESTROY CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_ORIGINATE
 CHANNEL_UUID CHANNEL_OUTGOING CHANNEL_PARK CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_STATE CHANNEL_UNBRIDGE

@@ -2,7 +2,7 @@
 
 FreeSWITCH serialises one ``switch_event_t`` per subscriber in the format that
 connection asked for; the rules below are taken from the 1.11.1 captures in
-``tests/data/fs-traces.tar.xz`` (FINDINGS.txt, "Event encoding"): plain values are URL-encoded
+``tests/data/fs-traces.tar.xz`` (its notes on event encoding): plain values are URL-encoded
 with FreeSWITCH's own set and the envelope puts ``Content-Length`` first; JSON
 values are raw strings with the body as ``_body``; XML values are URL-encoded
 inside elements.

@@ -9,7 +9,7 @@ must write a genuine multi-page TIFF where ``rxfax`` was told to, so that the
 inbound-fax path of the engine handles the same bytes it gets in production.
 It also reports page geometry in spandsp's terms: ``fax-image-resolution``
 is in pixels per metre, snapped to the T.4 resolution codes ("8040x7700" for
-204x196 dpi, as traced from a real FreeSWITCH, FINDINGS item 6).
+204x196 dpi, as traced from a real FreeSWITCH 1.11.1).
 
 Uses Pillow (with its libtiff) for CCITT coding; no Twisted, no sockets.
 """

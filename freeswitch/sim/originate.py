@@ -3,7 +3,7 @@
 Used by the ``bridge`` app and the ``originate`` api. Event order for a new
 leg: [CHANNEL_UUID] CHANNEL_OUTGOING, CHANNEL_CREATE, CHANNEL_ORIGINATE,
 CHANNEL_PROGRESS (ringing), then CHANNEL_ANSWER or CHANNEL_HANGUP with the
-failure cause (FINDINGS round 2 item 4).
+failure cause (the order FreeSWITCH 1.11.1 sends them in).
 """
 
 from __future__ import annotations

@@ -4,24 +4,15 @@ move into their columns; downgrade gives the old store back what it reads; the n
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from crm_core import migrate
 from crm_core.db import make_engine
+from sql_rows import run_sql
 
 
-def _run(url: str, *statements: str) -> list:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            result = []
-            for sql in statements:
-                rows = connection.execute(text(sql))
-                result = rows.all() if rows.returns_rows else result
-            return result
-    finally:
-        engine.dispose()
+_run = run_sql  # the shared helper of the migration tests
 
 
 OLD_STORE_ROWS = (

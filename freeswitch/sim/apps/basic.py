@@ -1,7 +1,7 @@
 """Small apps whose whole effect is a state change or a variable: answer, set, park, sleep, hangup...
 
 Application-Response "_none_" is what FreeSWITCH reports for all of them
-(FINDINGS round 2 item 9), so they return None.
+(FreeSWITCH 1.11.1), so they return None.
 """
 
 from __future__ import annotations

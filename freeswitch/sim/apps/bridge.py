@@ -1,4 +1,4 @@
-"""bridge: dial a leg, CHANNEL_BRIDGE/UNBRIDGE with Other-Leg-*, the FINDINGS outcome variables.
+"""bridge: dial a leg, CHANNEL_BRIDGE/UNBRIDGE with Other-Leg-*, the outcome variables FreeSWITCH sets.
 
 Without ``continue_on_fail`` a failed bridge hangs up the caller with the
 originate cause; after a successful bridge the call continues unless
@@ -36,7 +36,7 @@ def leave_bridge(ch: Channel) -> None:
     * ``ch`` itself runs ``bridge``: its app returns and the originatee, which
       has no dialplan of its own, is hung up;
     * a ``uuid_bridge`` pair: the remaining leg gets CHANNEL_UNBRIDGE and is hung
-      up (FINDINGS round 2 item 5) unless it has ``park_after_bridge=true``.
+      up (FreeSWITCH 1.11.1) unless it has ``park_after_bridge=true``.
     """
     partner = ch.bridged_to
     if partner is None or not partner.up or partner.bridged_to is not ch:

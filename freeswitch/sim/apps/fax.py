@@ -2,7 +2,7 @@
 
 The pages travel as text in TIFF files written and read by ``freeswitch.sim.fax``;
 the far end is the simulated caller (its ``fax`` script step) or another leg.
-Event names and variables follow FINDINGS round 2 item 6 (note "negociate").
+Event names and variables are those of mod_spandsp in FreeSWITCH 1.11.1 (note "negociate").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A prompt lasts as long as its media (freeswitch.sim.media); digits barge in;
 ``playback_terminators`` (default ``*``, ``none`` disables) stop a playback.
 pagd/read always answer ``_none_`` and report through variables only
-(FINDINGS round 2 items 1 and 2).
+(as FreeSWITCH 1.11.1 does).
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ async def read(ch: Channel, arg: str) -> None:
     terms = a[5] or "#"
     ch.variables.pop(var, None)
     col = DigitCollector(max_d, terms)
-    # measured: read's first-digit timeout ends ~10 ms early (1.99 s for 2000 ms, FINDINGS round 2 item 2)
+    # measured on FreeSWITCH 1.11.1: read's first-digit timeout ends ~10 ms early (1.99 s for 2000 ms)
     await collect(ch, prompt, col, max(0.0, timeout - 0.01), timeout)
     if col.terminator:
         ch.variables["read_terminator_used"] = col.terminator

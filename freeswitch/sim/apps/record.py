@@ -3,8 +3,8 @@
 Stops on silence (threshold/hits, judged on the caller's WAVs with
 ``media.speech_end``), on the time limit (whole-second epoch check), on a
 ``playback_terminators`` digit (default ``*``; ``#`` does not stop it) or on
-hangup, and always sets record_ms/record_seconds/record_samples (FINDINGS round
-2 item 3). Application-Response is ``_none_``.
+hangup, and always sets record_ms/record_seconds/record_samples (as FreeSWITCH 1.11.1
+does). Application-Response is ``_none_``.
 """
 
 from __future__ import annotations
