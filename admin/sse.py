@@ -127,6 +127,11 @@ class EventHub:
     def stream_count(self) -> int:
         return len({id(s) for streams in self._streams.values() for s in streams})
 
+    def watching(self, prefix: str) -> bool:
+        """Whether any open stream follows a topic that starts with ``prefix`` (reactor thread): publishers whose
+        figures cost a database read skip the read while nobody is looking."""
+        return any(topic.startswith(prefix) and streams for topic, streams in self._streams.items())
+
     def publish(self, topic: str, event: str, data: Any) -> None:
         """Send ``event`` to every stream subscribed to ``topic``."""
         if threading.get_ident() != self._reactor_thread:

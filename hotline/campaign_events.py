@@ -9,7 +9,9 @@ abandon rate it holds, free agents; ``acd.dialer.Dialer.status``) under
 ``live``. A campaign that leaves running/paused (stopped, completed) gets
 one last push so an open console sees its final status. A slow database
 never piles reads up: a tick that finds the previous read still running
-is skipped.
+is skipped, and so is a tick while no console follows any campaign (the
+hub has no open stream on a ``campaign:`` topic) -- a console that opens
+renders its first figures itself and gets the next push within one interval.
 
 The console page (``admin/views/campaign_console.py``) also asks
 :meth:`CampaignEvents.live` through the engine bridge for its first render
@@ -31,9 +33,13 @@ log = logging.getLogger(__name__)
 EVENT = "figures"
 
 
+#: What every campaign console's topic starts with.
+TOPIC_PREFIX = "campaign:"
+
+
 def campaign_topic(campaign_id: int) -> str:
     """The EventHub topic of one campaign's console."""
-    return f"campaign:{campaign_id}"
+    return f"{TOPIC_PREFIX}{campaign_id}"
 
 
 def read_figures(session: Any, also: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
@@ -63,6 +69,7 @@ class CampaignEvents:
         self.interval = interval
         self.reader = reader
         self.published = 0
+        self.skipped = 0
         self.following: frozenset[int] = frozenset()
         self._loop: LoopingCall | None = None
         self._reading: defer.Deferred | None = None
@@ -94,8 +101,11 @@ class CampaignEvents:
         return dict(status) if status is not None else None
 
     def tick(self) -> defer.Deferred | None:
-        """One round: read on the DB pool, then publish on the reactor. Skipped while a read is still out."""
-        if self._reading is not None:
+        """One round: read on the DB pool, then publish on the reactor. Skipped while a read is still out, and
+        while nobody follows a campaign (``following`` is kept, so a campaign that stopped meanwhile still gets
+        its last push once somebody looks)."""
+        if self._reading is not None or not self.hub.watching(TOPIC_PREFIX):
+            self.skipped += 1
             return None
         also = self.following
         d = self.gateway.run(lambda session: self.reader(session, also))
@@ -151,4 +161,4 @@ def attach(engine: Any, dialer: Any, gateway: Any, clock: Any = None,
     return events
 
 
-__all__ = ["EVENT", "CampaignEvents", "attach", "campaign_topic", "read_figures"]
+__all__ = ["EVENT", "TOPIC_PREFIX", "CampaignEvents", "attach", "campaign_topic", "read_figures"]

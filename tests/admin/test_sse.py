@@ -91,3 +91,15 @@ def test_keepalive_comments_and_finished_streams_are_forgotten():
     assert b": keep-alive\n\n" in request.written
     request.processingFailed(Exception("browser went away"))  # fires notifyFinish
     assert hub.stream_count == 0
+
+
+def test_watching_tells_whether_any_open_stream_follows_a_topic_prefix():
+    hub, _, _ = _hub()
+    resource = EventStreamResource(hub, SECRET)
+    assert not hub.watching("campaign:")
+    console = _request(make_stream_token(SECRET, "mgr", ["campaign:3", "wallboard"]), "campaign:3", "wallboard")
+    resource.render_GET(console)
+    assert hub.watching("campaign:") and hub.watching("wallboard") and not hub.watching("desk:")
+    console.processingFailed(Exception("tab closed"))
+    assert not hub.watching("campaign:") and not hub.watching("wallboard")
+

@@ -20,6 +20,11 @@ UTC = dt.timezone.utc
 class Hub:
     def __init__(self) -> None:
         self.published: list[tuple[str, str, dict]] = []
+        self.watched = True  # a console is open
+
+    def watching(self, prefix: str) -> bool:
+        assert prefix == "campaign:"
+        return self.watched
 
     def publish(self, topic: str, event: str, data: dict) -> None:
         self.published.append((topic, event, data))
@@ -129,6 +134,26 @@ def test_a_slow_database_read_is_not_piled_up():
     assert len(hub.on("campaign:3")) == 1
     clock.advance(2)
     assert gateway.runs == 2
+    events.stop()
+
+
+def test_no_database_read_while_no_console_follows_a_campaign():
+    clock, hub, gateway, reader = Clock(), Hub(), FakeGateway(), Reader()
+    reader.campaigns[6] = figures(6, status="paused")
+    hub.watched = False
+    events = CampaignEvents(hub, None, gateway, clock, reader=reader).start()
+    clock.advance(2)
+    assert gateway.runs == 0 and hub.published == [] and events.skipped == 2
+    hub.watched = True  # a console opens
+    clock.advance(2)
+    assert gateway.runs == 1 and [d["status"] for d in hub.on("campaign:6")] == ["paused"]
+    hub.watched = False  # ... and closes; the campaign stops meanwhile
+    reader.campaigns[6]["status"] = "stopped"
+    clock.advance(4)
+    assert gateway.runs == 1
+    hub.watched = True  # the next console still gets the stopped campaign's last push
+    clock.advance(2)
+    assert [d["status"] for d in hub.on("campaign:6")] == ["paused", "stopped"]
     events.stop()
 
 
