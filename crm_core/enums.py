@@ -190,7 +190,7 @@ class CampaignStatus(StrEnum):
 
 
 class AttemptResult(StrEnum):
-    """How one dial attempt of a campaign contact ended (the ``blocked_*`` ones were never dialled)."""
+    """How one dial attempt of a campaign contact ended (``blocked_*`` and ``skipped`` ones were never dialled)."""
 
     ANSWERED = "answered"
     NO_ANSWER = "no_answer"
@@ -200,6 +200,12 @@ class AttemptResult(StrEnum):
     ABANDONED = "abandoned"  # answered by a person, no agent within the connect deadline
     BLOCKED_DNC = "blocked_dnc"
     BLOCKED_HOURS = "blocked_hours"
+    SKIPPED = "skipped"  # a preview agent skipped the contact (the cause is the agent's reason)
+
+
+#: Attempt results of contacts nobody dialled: campaign figures do not count them as dialled.
+NOT_DIALLED = frozenset({AttemptResult.BLOCKED_DNC.value, AttemptResult.BLOCKED_HOURS.value,
+                         AttemptResult.SKIPPED.value})
 
 
 class AmdPolicy(StrEnum):

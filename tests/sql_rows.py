@@ -19,3 +19,16 @@ def run_sql(url: str, *statements: str) -> list:
             return result
     finally:
         engine.dispose()
+
+
+def sqlite_intact(url: str) -> bool:
+    """A SQLite file passes ``PRAGMA integrity_check`` (migrations that rewrite a stored table definition must
+    leave it so); any other database: True."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "sqlite":
+            return True
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    finally:
+        engine.dispose()

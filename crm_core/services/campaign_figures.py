@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core import campaign_rules as rules
-from crm_core.enums import AttemptResult
+from crm_core.enums import NOT_DIALLED, AttemptResult
 from crm_core.models import CampaignAnswer, CampaignAttempt, CampaignContact, CampaignQuestion
 from crm_core.services.campaigns import get_campaign
 from crm_core.types import utcnow
@@ -61,7 +61,7 @@ def campaign_summary(session: Session, campaign_id: int) -> dict[str, Any]:
             .group_by(CampaignQuestion.key, CampaignAnswer.answer)).all():
         answers.setdefault(key, {})[answer] = count
     live = results.get("answered", 0) + results.get("abandoned", 0)
-    dialled = sum(v for k, v in results.items() if not str(k).startswith("blocked_")) + in_flight
+    dialled = sum(v for k, v in results.items() if k not in NOT_DIALLED) + in_flight
     return {
         "id": campaign.id, "name": campaign.name, "status": campaign.status, "mode": campaign.mode,
         "pacing_version": campaign.pacing_version, "contacts": contacts,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_core.enums import AttemptResult, CampaignStatus, ContactStatus
+from crm_core.enums import NOT_DIALLED, AttemptResult, CampaignStatus, ContactStatus
 from crm_core.models import Campaign, CampaignAnswer, CampaignAttempt, CampaignContact, CampaignQuestion
 from crm_core.services.campaign_figures import campaign_summary
 from crm_core.types import utcnow
@@ -33,8 +33,7 @@ def campaign_progress(session: Session, campaign_id: int, *, now: dt.datetime | 
     summary = campaign_summary(session, campaign_id)
     placed = session.scalar(select(func.count()).where(
         CampaignAttempt.campaign_id == campaign_id, CampaignAttempt.started_at >= now - PACE_WINDOW,
-        CampaignAttempt.result.is_(None) | CampaignAttempt.result.not_in(
-            (AttemptResult.BLOCKED_DNC.value, AttemptResult.BLOCKED_HOURS.value)))) or 0
+        CampaignAttempt.result.is_(None) | CampaignAttempt.result.not_in(sorted(NOT_DIALLED)))) or 0
     talking = session.scalar(select(func.count(func.distinct(CampaignAttempt.agent_id))).where(
         CampaignAttempt.campaign_id == campaign_id, CampaignAttempt.ended_at.is_(None),
         CampaignAttempt.connected_at.is_not(None), CampaignAttempt.agent_id.is_not(None))) or 0

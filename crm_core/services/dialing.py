@@ -329,6 +329,8 @@ def close_attempt(session: Session, attempt_id: int, result: str, *, at: dt.date
         raise InvalidInput(f"unknown attempt result {result!r}", result=result) from None
     if outcome in (AttemptResult.BLOCKED_DNC, AttemptResult.BLOCKED_HOURS):
         raise InvalidInput("blocked attempts are recorded when contacts are claimed", result=result)
+    if outcome is AttemptResult.SKIPPED:
+        raise InvalidInput("skipped attempts are recorded by skip_attempt, with the agent's reason", result=result)
     now = at or utcnow()
     attempt = _attempt(session, attempt_id)
     contact = session.get(CampaignContact, attempt.contact_id, with_for_update=True)
@@ -424,12 +426,12 @@ SKIP_LATER = dt.timedelta(hours=1)
 
 def skip_attempt(session: Session, attempt_id: int, reason: str, *, at: dt.datetime | None = None,
                  by: str = "agent") -> Closed:
-    """A preview agent skipped the claimed contact without dialling: the attempt is closed with the reason.
+    """A preview agent skipped the claimed contact without dialling: the attempt is closed as ``skipped`` with
+    the reason as its cause (not dialled, so figures never count it as a dial).
 
-    The attempt's result stays within the recorded results (nothing was dialled): ``hangup_cause`` is
-    ``skipped:<reason>``. ``wrong_number`` skips the contact for good; ``do_not_call`` also puts the number on
-    the do-not-call list (the contact is skipped with that reason, as an import does); ``later`` gives the
-    try back and makes the contact due again in an hour.
+    ``wrong_number`` skips the contact for good; ``do_not_call`` also puts the number on the do-not-call list
+    (the contact is skipped with that reason, as an import does); ``later`` gives the try back and makes the
+    contact due again in an hour.
     """
     from crm_core.models import DoNotCall
 
@@ -441,13 +443,11 @@ def skip_attempt(session: Session, attempt_id: int, reason: str, *, at: dt.datet
     assert contact is not None
     if attempt.ended_at is not None:
         return Closed(attempt.id, attempt.result or "", contact.status, contact.next_attempt_at, already_closed=True)
-    attempt.ended_at, attempt.hangup_cause = now, f"skipped:{reason}"[:40]
+    attempt.ended_at, attempt.result, attempt.hangup_cause = now, AttemptResult.SKIPPED.value, reason
     if reason == "later":
-        attempt.result = AttemptResult.FAILED.value
         contact.attempts = max(0, contact.attempts - 1)
         contact.status, contact.next_attempt_at = ContactStatus.PENDING.value, now + SKIP_LATER
     else:
-        attempt.result = (AttemptResult.BLOCKED_DNC if reason == "do_not_call" else AttemptResult.FAILED).value
         contact.status, contact.skip_reason, contact.next_attempt_at = ContactStatus.SKIPPED.value, reason, None
         contact.last_result = reason
         if reason == "do_not_call" and session.get(DoNotCall, contact.number) is None:

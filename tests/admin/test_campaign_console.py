@@ -284,7 +284,7 @@ def test_results_page_counts_dispositions_survey_answers_contacts_and_skip_reaso
     assert page.status_code == 200
     html = page.text
     for code, count in [("answered", 1), ("abandoned", 1), ("no_answer", 1), ("blocked_dnc", 1), ("busy", 0),
-                        ("failed", 0), ("machine", 0), ("blocked_hours", 0)]:
+                        ("failed", 0), ("machine", 0), ("blocked_hours", 0), ("skipped", 0)]:
         assert f'<tr data-code="{code}">' in html
         row = html.split(f'<tr data-code="{code}">', 1)[1].split("</tr>", 1)[0]
         assert f"data-count>{count}<" in row, code

@@ -173,6 +173,29 @@ def test_an_originate_that_never_reached_the_switch_does_not_count_as_a_try(db_s
     assert attempts_of(db_session, campaign.id)[0].hangup_cause == "NOT_SENT"
 
 
+def test_a_skipped_preview_contact_is_a_skipped_attempt_never_counted_as_dialled(db_session, factories):
+    from crm_core.services.campaign_progress import campaign_progress
+
+    campaign, numbers = running(db_session, factories, [f"+86{factories.new_mobile()}" for _ in range(4)])
+    claims = dialing.claim_due_contacts(db_session, campaign.id, 4, now=NOW, mode="preview").claims
+    for claim, reason in zip(claims, ("wrong_number", "do_not_call", "later")):
+        closed = dialing.skip_attempt(db_session, claim.attempt_id, reason, at=NOW, by="agent 3")
+        assert closed.result == "skipped"
+    with pytest.raises(InvalidInput):
+        dialing.skip_attempt(db_session, claims[3].attempt_id, "bored", at=NOW)
+    with pytest.raises(InvalidInput):  # only the agent's skip records it, with its reason
+        dialing.close_attempt(db_session, claims[3].attempt_id, "skipped", at=NOW)
+    dialing.close_attempt(db_session, claims[3].attempt_id, "busy", at=NOW)
+    assert [(a.result, a.hangup_cause) for a in attempts_of(db_session, campaign.id)] == [
+        ("skipped", "wrong_number"), ("skipped", "do_not_call"), ("skipped", "later"), ("busy", None)]
+    statuses = [(c.status, c.skip_reason, c.attempts) for c in (contact(db_session, campaign.id, n) for n in numbers)]
+    assert statuses[:3] == [("skipped", "wrong_number", 1), ("skipped", "do_not_call", 1), ("pending", None, 0)]
+    assert db_session.get(DoNotCall, numbers[1]).added_by == "agent 3"
+    summary = campaign_figures.campaign_summary(db_session, campaign.id)
+    assert summary["results"] == {"skipped": 3, "busy": 1} and summary["dialled"] == 1  # only the busy call
+    assert campaign_progress(db_session, campaign.id, now=NOW)["pace_per_minute"] == 0.2  # 1 placed in 5 min
+
+
 def test_recovery_keeps_live_calls_and_closes_the_rest_from_what_is_known(db_session, factories):
     campaign, numbers = running(db_session, factories, [f"+86{factories.new_mobile()}" for _ in range(5)])
     claims = dialing.claim_due_contacts(db_session, campaign.id, 4, now=NOW, engine_id="box-1").claims

@@ -204,7 +204,7 @@ async def test_preview_desk_next_dial_skip(hotline):
         assert (contacts[numbers[1]].status, contacts[numbers[1]].skip_reason) == ("skipped", "do_not_call")
         assert s.get(DoNotCall, numbers[1]) is not None
         assert contacts[numbers[2]].status == "pending" and contacts[numbers[2]].attempts == 0
-        causes = {a.number: a.hangup_cause for a in s.scalars(select(CampaignAttempt)
-                                                               .where(CampaignAttempt.campaign_id == campaign_id))}
-        assert causes[numbers[1]] == "skipped:do_not_call" and causes[numbers[2]] == "skipped:later"
+        closed = {a.number: (a.result, a.hangup_cause) for a in s.scalars(
+            select(CampaignAttempt).where(CampaignAttempt.campaign_id == campaign_id))}
+        assert closed[numbers[1]] == ("skipped", "do_not_call") and closed[numbers[2]] == ("skipped", "later")
     assert await preview.next(1) is None  # the last contact is due in an hour

@@ -26,12 +26,15 @@ Create Date: 2026-11-25 09:00:00
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from crm_core.migrations.checks import in_list as _in
+from crm_core.migrations.checks import replace_checks as _replace_checks
+from crm_core.migrations.checks import sqlite_rewrite as _sqlite_rewrite
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -46,10 +49,6 @@ NEW_MODES = ("preview", "progressive", "ratio", "predictive", "ivr")
 RESULTS = ("answered", "no_answer", "busy", "failed", "machine", "abandoned", "blocked_dnc", "blocked_hours")
 AMD_POLICIES = ("off", "hangup", "leave_message", "live")
 BLEND_RULES = ("dedicated", "service_level", "no_inbound_waiting")
-
-
-def _in(column: str, values: Sequence[str]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 def _campaign_columns(dialect: str) -> list[tuple[str, str]]:
@@ -80,35 +79,6 @@ def _campaign_columns(dialect: str) -> list[tuple[str, str]]:
 
 SEGMENT_FK = ("CONSTRAINT fk_campaigns_segment_id_customer_segments FOREIGN KEY(segment_id) "
               "REFERENCES customer_segments (id) ON DELETE SET NULL")
-
-
-def _sqlite_rewrite(table: str, edit: Callable[[str], str]) -> None:
-    """Change SQLite's stored table definition in place: constraint-only changes, no rebuild, no cascade."""
-    bind = op.get_bind()
-    sql = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).scalar()
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    bind.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (edit(sql), table))
-    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
-def _with_checks(sql: str, checks: dict[str, str]) -> str:
-    for name, condition in checks.items():
-        pattern = re.compile(rf"CONSTRAINT {name} CHECK \((?:[^()]|\([^()]*\))*\)")
-        if not pattern.search(sql):
-            raise RuntimeError(f"constraint {name} not found in the stored table definition")
-        sql = pattern.sub(lambda _m: f"CONSTRAINT {name} CHECK ({condition})", sql, count=1)
-    return sql
-
-
-def _replace_checks(table: str, checks: dict[str, str]) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_rewrite(table, lambda sql: _with_checks(sql, checks))
-        return
-    for name, condition in checks.items():
-        op.drop_constraint(op.f(name), table, type_="check")
-        op.create_check_constraint(op.f(name), table, condition)
 
 
 def _campaign_checks(statuses: Sequence[str], modes: Sequence[str]) -> None:
