@@ -10,7 +10,10 @@ what was measured with espeak-ng on Debian 12:
 * the espeak driver is one per process and not thread-safe: a process-wide
   lock serialises it, whichever thread calls;
 * an unknown voice name is ignored silently, so after rendering we read the
-  engine's voice back and fail if it is not the one asked for.
+  engine's voice back and fail if it is not the one asked for;
+* about one render in two hundred, espeak-ng (asynchronous retrieval mode)
+  delivers the end-of-message event without a single sample, and the driver
+  writes a WAV header with no audio; such a render is done again, once.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ _TIMEOUT = 60.0
 #: After pyttsx3 reports an utterance finished its file is complete within milliseconds; waiting
 #: longer only keeps a caller in silence before the espeak-ng fallback renders the prompt.
 FILE_GRACE = 2.0
+#: Renders of one text before the in-process driver is given up on (see the module docstring).
+RENDER_TRIES = 2
+_WAV_HEADER = 44
 
 
 class Synthesizer(Protocol):
@@ -85,11 +91,19 @@ def _wait_for_file(path: Path, timeout: float) -> None:
     """Poll with a bound: the engine may still be writing after it says it is done."""
     deadline = time.monotonic() + timeout
     delay = 0.002
-    while not (path.exists() and path.stat().st_size > 44):
+    while not (path.exists() and path.stat().st_size > _WAV_HEADER):
         if time.monotonic() > deadline:
             raise TtsError(f"TTS engine reported done but {path.name} was not written")
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+def _header_only(path: Path) -> bool:
+    """The file is there and holds a WAV header and nothing else (the driver wrote an empty buffer)."""
+    try:
+        return path.stat().st_size <= _WAV_HEADER
+    except FileNotFoundError:
+        return False
 
 
 class Pyttsx3Synthesizer:
@@ -105,6 +119,8 @@ class Pyttsx3Synthesizer:
         self.version = f"pyttsx3 {importlib.metadata.version('pyttsx3')}; {espeak_version()}"
         #: The voice the engine reported after the last render (for checks and tests).
         self.last_voice: str | None = None
+        #: Renders done again because the driver wrote a file without audio.
+        self.rerenders = 0
 
     @classmethod
     def _get_engine(cls):
@@ -125,19 +141,29 @@ class Pyttsx3Synthesizer:
             raise VoiceNotAvailable(f"espeak-ng has no voice {voice!r}")
         with self._lock:
             engine = self._get_engine()
-            self._done.clear()
-            engine.setProperty("voice", voice)
-            engine.setProperty("rate", rate)
-            engine.save_to_file(text, str(out), "prompt")
-            engine.runAndWait()
-            if not self._done.wait(self.timeout):
-                raise TtsError("pyttsx3 never reported the utterance finished")
-            actual = engine.getProperty("voice")
-            self.last_voice = actual
-            if actual != voice.lower():
-                raise VoiceNotAvailable(f"asked pyttsx3 for voice {voice!r} but the engine used {actual!r}")
-            # No read-back of the rate: espeak's GetParameter reports the voice default, not the rate in use.
+            for attempt in range(1, RENDER_TRIES + 1):
+                self._render(engine, text, voice, rate, out)
+                if attempt < RENDER_TRIES and _header_only(out):  # the driver wrote no samples: once more
+                    self.rerenders += 1
+                    log.info("pyttsx3 finished %s with no audio; rendering it again", out.name)
+                    continue
+                break
             _wait_for_file(out, min(self.timeout, FILE_GRACE))
+
+    def _render(self, engine, text: str, voice: str, rate: int, out: Path) -> None:
+        """One ``save_to_file`` + ``runAndWait``, until the driver reports the utterance finished."""
+        self._done.clear()
+        engine.setProperty("voice", voice)
+        engine.setProperty("rate", rate)
+        engine.save_to_file(text, str(out), "prompt")
+        engine.runAndWait()
+        if not self._done.wait(self.timeout):
+            raise TtsError("pyttsx3 never reported the utterance finished")
+        actual = engine.getProperty("voice")
+        self.last_voice = actual
+        if actual != voice.lower():
+            raise VoiceNotAvailable(f"asked pyttsx3 for voice {voice!r} but the engine used {actual!r}")
+        # No read-back of the rate: espeak's GetParameter reports the voice default, not the rate in use.
 
 
 class EspeakCliSynthesizer:

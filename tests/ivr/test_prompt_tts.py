@@ -212,6 +212,51 @@ def test_pyttsx3_failure_falls_back_to_the_espeak_cli_and_still_writes_audio(tmp
     assert synth.fallbacks == 1
 
 
+class _DriverDroppingAudio:
+    """Stands in for the pyttsx3 engine: the first ``empty`` renders write a bare WAV header (espeak-ng's end of
+    message arrived without samples), later ones write audio; each reports the utterance finished."""
+
+    def __init__(self, empty: int) -> None:
+        self.empty, self.renders, self.props = empty, 0, {}
+
+    def setProperty(self, name, value):
+        self.props[name] = value
+
+    def getProperty(self, name):
+        return self.props[name]
+
+    def save_to_file(self, text, path, name):
+        self.path = Path(path)
+
+    def runAndWait(self):
+        self.renders += 1
+        with wave.open(str(self.path), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+            w.writeframes(b"" if self.renders <= self.empty else b"\x10\x00" * 2205)
+        Pyttsx3Synthesizer._done.set()
+
+
+@pytest.mark.parametrize("empty, renders", [(0, 1), (1, 2)])
+def test_a_render_the_driver_wrote_without_audio_is_done_again_once(tmp_path, monkeypatch, empty, renders):
+    driver = _DriverDroppingAudio(empty)
+    monkeypatch.setattr(Pyttsx3Synthesizer, "_get_engine", classmethod(lambda cls: driver))
+    synth = Pyttsx3Synthesizer()
+    synth.synthesize("hello", "gmw/en-us", 160, tmp_path / "a.wav")
+    assert driver.renders == renders and synth.rerenders == renders - 1
+    assert wav_duration(tmp_path / "a.wav") == pytest.approx(0.1)
+
+
+def test_a_driver_that_keeps_writing_no_audio_is_an_error_for_the_fallback(tmp_path, monkeypatch):
+    from ivr.prompts.exceptions import TtsError
+
+    driver = _DriverDroppingAudio(empty=5)
+    monkeypatch.setattr(Pyttsx3Synthesizer, "_get_engine", classmethod(lambda cls: driver))
+    monkeypatch.setattr(tts, "FILE_GRACE", 0.05)
+    with pytest.raises(TtsError, match="a.wav was not written"):
+        Pyttsx3Synthesizer().synthesize("hello", "gmw/en-us", 160, tmp_path / "a.wav")
+    assert driver.renders == tts.RENDER_TRIES
+
+
 @pytest_twisted.ensureDeferred
 async def test_repeat_render_is_answered_at_once_without_the_pool_until_a_recording_is_uploaded(tmp_path):
     synth = CountingSynth(EspeakCliSynthesizer())
