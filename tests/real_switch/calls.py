@@ -8,7 +8,6 @@ there (a menu reading keys, a recording started, the agent answering).
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ DOMAIN = "127.0.0.1"
 def start_caller(deployment: Any, caller: Caller, name: str) -> Sipp:
     """The caller's sipp, dialling the trunk profile as the carrier would."""
     return Sipp(deployment.sipp_dir, name, caller.xml(), f"127.0.0.1:{deployment.ports.trunk}",
-                free_port(socket.SOCK_DGRAM), media_port=free_udp_range(4), timeout=240)
+                free_port(), media_port=free_udp_range(4), timeout=240)
 
 
 def channel_of(events: Any, ani: str, start: int, timeout: float = 20.0) -> str:
@@ -63,7 +62,7 @@ def digits(events: Any, uuid: str, start: int) -> list[tuple[str, str]]:
 def dial_feature(deployment: Any, phone: Any, code: str, name: str) -> None:
     """The agent's phone dials a feature code (challenged, then authenticated) and hears it to the end."""
     Sipp(deployment.sipp_dir, name, feature_call(phone.extension, phone.password, DOMAIN, code),
-         f"127.0.0.1:{deployment.ports.agents}", free_port(socket.SOCK_DGRAM),
+         f"127.0.0.1:{deployment.ports.agents}", free_port(),
          media_port=free_udp_range(4)).ok(60)
 
 

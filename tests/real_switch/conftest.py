@@ -14,7 +14,6 @@ connection (events.py) and read the database the engine writes.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -72,12 +71,12 @@ class Phone:
 def agent_phone(deployment: Deployment) -> Iterator[Phone]:
     extension = "1001"
     password = deployment.phone_passwords[extension]
-    port = free_port(socket.SOCK_DGRAM)
+    port = free_port()
     target = f"127.0.0.1:{deployment.ports.agents}"
     Sipp(deployment.sipp_dir, "phone-1001-register", register(extension, password, "127.0.0.1"), target,
          port).ok(30)
     uas = Sipp(deployment.sipp_dir, "phone-1001", agent_phone_xml(), target, port,
-               media_port=free_port(socket.SOCK_DGRAM), calls=None, timeout=900)
+               media_port=free_port(), calls=None, timeout=900)
     yield Phone(extension, password, port, uas)
     uas.stop()
 

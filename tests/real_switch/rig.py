@@ -62,29 +62,39 @@ def missing() -> str | None:
     return None
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+#: Where the stage's ports come from: below the kernel's ephemeral range (32768-60999 on Linux), so that no
+#: other process's outgoing connection or port-0 bind (the parallel test workers make plenty) can take one
+#: between the pick and FreeSWITCH's bind -- sofia then fails "Error Creating SIP UA" and the profile is gone.
+PORT_POOL = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
+def _bindable(port: int) -> bool:
+    """Free for TCP and UDP on loopback: sofia listens on both transports of its port."""
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
 
 
 def free_udp_range(size: int) -> int:
-    """The first port of ``size`` consecutive free UDP ports (the RTP range)."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000 - size, 2)
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
+    """The first of ``size`` consecutive ports from :data:`PORT_POOL`, free now and never handed out before in
+    this process (so a phone's port never falls inside FreeSWITCH's RTP range, or the other way round)."""
+    for _ in range(500):
+        base = random.randrange(PORT_POOL.start, PORT_POOL.stop - size, 2)
+        ports = range(base, base + size)
+        if not _handed_out.intersection(ports) and all(_bindable(port) for port in ports):
+            _handed_out.update(ports)
             return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no free UDP port range")
+    raise RuntimeError(f"no {size} free ports in {PORT_POOL.start}-{PORT_POOL.stop - 1}")
+
+
+def free_port() -> int:
+    """One port from :data:`PORT_POOL`, free for TCP and UDP, never handed out before in this process."""
+    return free_udp_range(1)
 
 
 @dataclass
@@ -100,8 +110,7 @@ class Ports:
     @classmethod
     def pick(cls) -> "Ports":
         rtp = free_udp_range(64)
-        return cls(free_port(), free_port(), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), rtp,
-                   rtp + 63, free_port(socket.SOCK_DGRAM))
+        return cls(free_port(), free_port(), free_port(), free_port(), rtp, rtp + 63, free_port())
 
 
 class Deployment:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
 
 from sqlalchemy import select
@@ -69,7 +68,7 @@ def test_extension_1001_is_the_agent_the_database_says(deployment):
 
 def test_the_generated_password_registers_and_a_wrong_one_does_not(deployment):
     target = f"127.0.0.1:{deployment.ports.agents}"
-    good, bad = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    good, bad = free_port(), free_port()
     password = deployment.phone_passwords["1002"]
     Sipp(deployment.sipp_dir, "register-1002-good", register("1002", password, "127.0.0.1", expires=60),
          target, good).ok(30)
@@ -83,4 +82,4 @@ def test_an_invite_without_credentials_from_the_agents_network_is_challenged(dep
     """127.0.0.1 is in the agents ACL; an ACL on INVITEs would let this call through unchallenged."""
     target = f"127.0.0.1:{deployment.ports.agents}"
     Sipp(deployment.sipp_dir, "invite-no-credentials", invite_without_credentials("1001", "127.0.0.1", "*63"),
-         target, free_port(socket.SOCK_DGRAM)).ok(30)  # the scenario expects 407, nothing else
+         target, free_port()).ok(30)  # the scenario expects 407, nothing else

@@ -8,7 +8,6 @@ at a listener of the check itself.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 
 import pytest
@@ -19,7 +18,7 @@ from rig import end_process, free_port
 
 @pytest.fixture(scope="module")
 def real_target(deployment):
-    port = free_port(socket.SOCK_DGRAM)
+    port = free_port()
     uas = subprocess.Popen(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-aa", "-nostdin",
                             "-timeout", "300s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield Target("127.0.0.1", deployment.ports.esl, deployment.password,
