@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from twisted.internet import defer
 
 import factories
 from admin.bridge import EngineUnavailable
-from crm_core.models import Agent, AgentQueue, Campaign
+from crm_core.models import AgentQueue, Campaign
 from crm_core.services.dialing import UnknownAttempt
 from test_desk import agent, desk_agent_id  # noqa: F401 -- the desk tests' fixtures (the demo agent)
 

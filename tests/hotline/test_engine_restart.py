@@ -15,7 +15,6 @@ entry time. Nothing is written twice, nothing is lost.
 from __future__ import annotations
 
 import contextlib
-import socket
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,8 @@ from twisted.internet import reactor
 from crm_core.db import transaction
 from crm_core.models import CallDetailRecord
 from engine_rig import engine_settings, start_engine, wait_for
+from free_ports import free_port
 from test_engine_acd import seed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kill(engine) -> None:

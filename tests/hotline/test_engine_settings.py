@@ -4,19 +4,13 @@ the [ivr], [acd] and [center] sections, one database gateway."""
 from __future__ import annotations
 
 import argparse
-import socket
 
 import pytest
 import pytest_twisted
 from twisted.internet import threads
 
 from engine_rig import engine_settings, publish_menu, start_engine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from free_ports import free_port
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from crm_core.db import make_engine, session_factory, transaction
 from crm_core.models import Agent, AgentStateChange, CallDetailRecord
-from rig import free_port, free_udp_range
+from free_ports import free_port, free_udp_range
 from sipp import Caller, Sipp, feature_call
 
 DOMAIN = "127.0.0.1"

@@ -20,7 +20,8 @@ from typing import Iterator
 
 import pytest
 
-from rig import Deployment, demo_menu_all_day, free_port, missing
+from free_ports import free_port
+from rig import Deployment, demo_menu_all_day, missing
 
 from events import EventLog
 from freeswitch.esl.blocking import BlockingEsl

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from crm_core.db import make_engine, session_factory, transaction
 from crm_core.models import Agent
-from rig import FS_CLI_CHECKS, free_port
+from free_ports import free_port
+from rig import FS_CLI_CHECKS
 from sipp import Sipp, invite_without_credentials, register
 
 

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 from esl_checks import ALL_CHECKS, Target
-from rig import end_process, free_port
+from free_ports import free_port
+from rig import end_process
 
 
 @pytest.fixture(scope="module")
