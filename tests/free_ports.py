@@ -24,7 +24,7 @@ def _bindable(port: int) -> bool:
     return True
 
 
-def free_udp_range(size: int) -> int:
+def free_port_range(size: int) -> int:
     """The first of ``size`` consecutive ports from :data:`PORT_POOL`, free now and never handed out before in
     this process (so a phone's port never falls inside FreeSWITCH's RTP range, or the other way round)."""
     for _ in range(500):
@@ -38,4 +38,4 @@ def free_udp_range(size: int) -> int:
 
 def free_port() -> int:
     """One port from :data:`PORT_POOL`, free for TCP and UDP, never handed out before in this process."""
-    return free_udp_range(1)
+    return free_port_range(1)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from crm_core.db import make_engine, session_factory, transaction
 from crm_core.models import Agent, AgentStateChange, CallDetailRecord
-from free_ports import free_port, free_udp_range
+from free_ports import free_port, free_port_range
 from sipp import Caller, Sipp, feature_call
 
 DOMAIN = "127.0.0.1"
@@ -25,7 +25,7 @@ DOMAIN = "127.0.0.1"
 def start_caller(deployment: Any, caller: Caller, name: str) -> Sipp:
     """The caller's sipp, dialling the trunk profile as the carrier would."""
     return Sipp(deployment.sipp_dir, name, caller.xml(), f"127.0.0.1:{deployment.ports.trunk}",
-                free_port(), media_port=free_udp_range(4), timeout=240)
+                free_port(), media_port=free_port_range(4), timeout=240)
 
 
 def channel_of(events: Any, ani: str, start: int, timeout: float = 20.0) -> str:
@@ -63,7 +63,7 @@ def dial_feature(deployment: Any, phone: Any, code: str, name: str) -> None:
     """The agent's phone dials a feature code (challenged, then authenticated) and hears it to the end."""
     Sipp(deployment.sipp_dir, name, feature_call(phone.extension, phone.password, DOMAIN, code),
          f"127.0.0.1:{deployment.ports.agents}", free_port(),
-         media_port=free_udp_range(4)).ok(60)
+         media_port=free_port_range(4)).ok(60)
 
 
 class Record:

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from free_ports import free_port, free_udp_range
+from free_ports import free_port, free_port_range
 
 FREESWITCH = Path(os.environ.get("HOTLINE_FREESWITCH", "/usr/local/freeswitch/bin/freeswitch"))
 FS_CLI = FREESWITCH.with_name("fs_cli")
@@ -74,7 +74,7 @@ class Ports:
 
     @classmethod
     def pick(cls) -> "Ports":
-        rtp = free_udp_range(64)
+        rtp = free_port_range(64)
         return cls(free_port(), free_port(), free_port(), free_port(), rtp, rtp + 63, free_port())
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from calls import Record, assert_played_files_exist, closed_cdr, digits, menu, nudge, poll
 from crm_core.models import Campaign, CampaignAnswer, CampaignAttempt, CampaignQuestion
 from events import on_channel
-from rig import free_udp_range
+from free_ports import free_port_range
 from rtp import RtpStream
 from sipp import Callee, Sipp
 
@@ -65,7 +65,7 @@ def test_an_automated_campaign_dials_the_customer_who_answers_the_survey_with_rf
     phone = Callee(CUSTOMER[3:], CALLER_ID, "127.0.0.1")
     phone.wait_info().play(one).wait_info().play(five).wait_bye()
     uas = Sipp(deployment.sipp_dir, "customer-survey", phone.xml(), f"127.0.0.1:{deployment.ports.trunk}",
-               deployment.ports.callee, media_port=free_udp_range(4), calls=1, timeout=240)
+               deployment.ports.callee, media_port=free_port_range(4), calls=1, timeout=240)
     try:
         start = events.mark()
         out = deployment.hotline("campaign", "start", NAME)
